@@ -1,0 +1,3 @@
+"""lamer_algos."""
+
+__version__ = "0.1.0"

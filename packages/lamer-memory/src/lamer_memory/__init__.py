@@ -1,0 +1,3 @@
+"""lamer_memory."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+"""lamer_train."""
+
+__version__ = "0.1.0"
