@@ -58,7 +58,9 @@ class Turn:
         if self.phase not in PHASES:
             raise ValueError(f"Turn.phase must be one of {PHASES}, got {self.phase!r}")
         if self.attempt < 0 or self.turn < 0:
-            raise ValueError(f"Turn.attempt and Turn.turn must be >= 0, got {self.attempt}, {self.turn}")
+            raise ValueError(
+                f"Turn.attempt and Turn.turn must be >= 0, got {self.attempt}, {self.turn}"
+            )
 
 
 @dataclass(slots=True)

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from lamer_core.records import REFLECTION_ANCHOR, StepBatch, Trial, Turn
+
+
+def make_trial() -> Trial:
+    trial = Trial(group_id=3, trajectory_id=7, seed=11)
+    trial.turns += [
+        Turn(0, "play", 0, "p", "r", action="up", reward=-0.1, anchor="s0"),
+        Turn(0, "play", 1, "p", "r", action="left", reward=-0.1, done=True, anchor="s1"),
+        Turn(0, "reflect", 2, "p", "<remark>try down</remark>"),
+        Turn(1, "play", 0, "p", "r", action="down", reward=10.9, done=True, won=True, anchor="s0"),
+    ]
+    return trial
+
+
+def test_trial_summaries():
+    trial = make_trial()
+    assert trial.num_attempts == 2
+    assert trial.won_at == 1
+    assert [t.action for t in trial.attempt_turns(0)] == ["up", "left"]
+    assert trial.reflections() == ["<remark>try down</remark>"]
+    assert Trial(0, 0, 0).num_attempts == 0
+
+
+def test_step_batch_flattens_trials_in_order():
+    other = Trial(group_id=4, trajectory_id=8, seed=12, turns=[Turn(0, "play", 0, "", "")])
+    batch = StepBatch.from_trials([make_trial(), other])
+    assert len(batch) == 5
+    np.testing.assert_array_equal(batch.group_id, [3, 3, 3, 3, 4])
+    np.testing.assert_array_equal(batch.is_reflect, [False, False, True, False, False])
+    np.testing.assert_array_equal(batch.attempt, [0, 0, 0, 1, 0])
+    np.testing.assert_allclose(batch.reward, [-0.1, -0.1, 0.0, 10.9, 0.0])
+    assert list(batch.anchor) == ["s0", "s1", REFLECTION_ANCHOR, "s0", REFLECTION_ANCHOR]
+    assert batch.won.dtype == bool and batch.reward.dtype == np.float64
+
+
+def test_empty_batch():
+    assert len(StepBatch.from_trials([])) == 0
+
+
+def test_bad_records_fail_clearly():
+    with pytest.raises(ValueError, match="phase"):
+        Turn(0, "act", 0, "", "")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="attempt"):
+        Turn(-1, "play", 0, "", "")
+    with pytest.raises(ValueError, match="length"):
+        StepBatch(*(np.zeros(2) for _ in range(9)), anchor=np.zeros(3, dtype=object))
