@@ -1,0 +1,352 @@
+"""What the agent sees: the play prompt of every turn and the reflect prompt between attempts.
+
+Both prompts are env-agnostic: the env contributes its ``rules`` text, its
+``action_format`` text and its observations; everything else is written here.
+
+Play prompt (one per turn)::
+
+    system: role, rules, action format
+    user:   initial state
+            earlier attempts (per memory mode: reflections and/or their turns)
+            this attempt so far (action + reward per turn; the resulting state only for
+              the last ``history_window`` turns)
+            current state
+            counters (attempt k of N, turn t of T) and the answer format:
+              brief reasoning, then the action inside <action></action>
+
+Reflect prompt (after a failed attempt)::
+
+    system: role, rules, action format
+    user:   initial state, the whole attempt (every turn with its state), the fact that
+            it failed, and the request: diagnose the mistakes, then a concise new plan
+            inside <remark></remark>
+
+When a prompt would exceed ``config.max_prompt_tokens``, the oldest material is dropped
+first (see :mod:`lamer_memory.budget`): states of older turns of this attempt, states of
+earlier attempts, earlier attempts' turns, older reflections, then this attempt's older
+turn lines. The rules, the initial and current state, the latest reflection and the
+answer format are always kept.
+
+Messages are ``[{"role": "system", ...}, {"role": "user", ...}]``; engines apply the
+chat template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lamer_memory.budget import Drop, TokenCounter, approx_token_count, fit_parts
+from lamer_memory.config import PromptConfig
+from lamer_memory.trial_memory import AttemptRecord, TrialMemory, TurnRecord
+
+Message = dict[str, str]
+
+# -- the texts (our own words) -------------------------------------------------------------
+SINGLE_ATTEMPT_ROLE = "You are an agent that solves a task by acting in a text environment."
+MULTI_ATTEMPT_ROLE = (
+    "You are an agent that solves a task by acting in a text environment. You get "
+    "several attempts at the same task, and every attempt starts again from the same "
+    "initial state, so what you learn in one attempt helps in the next."
+)
+SYSTEM_TEMPLATE = "{role}\n\n# Rules\n{rules}\n\n# Action format\n{action_format}"
+
+PLAY_INSTRUCTION = (
+    "First reason briefly about the current state and what to do next. Then write your "
+    "action inside <action></action>, exactly as the action format says."
+)
+PLAY_INSTRUCTION_WITH_MEMORY = "Use what you learned in your earlier attempts. " + PLAY_INSTRUCTION
+REFLECT_INSTRUCTION = (
+    "Look back at this attempt. Point out the mistakes or missed chances and why they "
+    "happened. Then write a concise new plan for the next attempt, which starts again "
+    "from the initial state, naming the specific actions to take. End your answer with "
+    "the diagnosis and the plan inside <remark></remark>: only the text inside the tags "
+    "is kept for the next attempt, so keep it short (a few sentences)."
+)
+ATTEMPT_FAILED = "This attempt ended without solving the task."
+NO_TURNS = "No turns were played in this attempt."
+NO_REFLECTION = "(no usable reflection was written)"
+TURNS_LEFT_OUT = "Its turns were left out to save space.\n"
+REFLECTION_LEFT_OUT = "Your reflection on it was left out to save space.\n"
+EARLIER_TURNS_LEFT_OUT = "Earlier turns of this attempt were left out to save space.\n"
+CURRENT_IS_INITIAL = "The initial state above (no turn played yet in this attempt)."
+
+
+def _turn_line(number: int, turn: TurnRecord) -> str:
+    return f"Turn {number}: {turn.action} (reward {turn.reward:g})\n"
+
+
+def _state_after(number: int, observation: str) -> str:
+    return f"State after turn {number}:\n{observation}\n"
+
+
+@lru_cache(maxsize=256)
+def system_message(rules: str, action_format: str, multi_attempt: bool = True) -> str:
+    """The system message: role, the env's rules and its action format."""
+    role = MULTI_ATTEMPT_ROLE if multi_attempt else SINGLE_ATTEMPT_ROLE
+    return SYSTEM_TEMPLATE.format(
+        role=role, rules=rules.strip(), action_format=action_format.strip()
+    )
+
+
+@lru_cache(maxsize=64)
+def _cached_count(count_tokens: TokenCounter, text: str) -> int:
+    return count_tokens(text)
+
+
+def _count_fixed(count_tokens: TokenCounter, text: str) -> int:
+    """Token count of the (rarely changing) system message, memoised when possible."""
+    try:
+        return _cached_count(count_tokens, text)
+    except TypeError:  # unhashable counter object
+        return count_tokens(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A built prompt and how it was fitted to the budget."""
+
+    messages: list[Message]
+    """``[{"role": "system", "content": ...}, {"role": "user", "content": ...}]``."""
+    num_tokens: int
+    """Tokens of all message contents, per the counter used."""
+    num_dropped: int
+    """How many pieces of older material were dropped to fit the budget."""
+    fits: bool
+    """The prompt is within ``max_prompt_tokens`` (False only when even the kept
+    material is too long)."""
+
+
+def _check_counters(memory: TrialMemory, turn: int | None, attempt: int | None) -> None:
+    if turn is not None and turn != memory.turn:
+        raise ValueError(f"turn={turn} but the memory has played {memory.turn} turns this attempt")
+    if attempt is not None and attempt != memory.attempt:
+        raise ValueError(f"attempt={attempt} but the memory is at attempt {memory.attempt}")
+
+
+def _finish(
+    system: str,
+    parts: list[str],
+    drops: list[Drop],
+    config: PromptConfig,
+    count_tokens: TokenCounter,
+) -> Prompt:
+    fitted = fit_parts(
+        parts,
+        drops,
+        max_tokens=config.max_prompt_tokens,
+        count_tokens=count_tokens,
+        fixed_tokens=_count_fixed(count_tokens, system),
+    )
+    messages = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": fitted.text},
+    ]
+    return Prompt(messages, fitted.num_tokens, fitted.num_dropped, fitted.fits)
+
+
+# -- play ----------------------------------------------------------------------------------
+def build_play_prompt(
+    memory: TrialMemory,
+    *,
+    rules: str,
+    action_format: str,
+    config: PromptConfig,
+    count_tokens: TokenCounter = approx_token_count,
+    turn: int | None = None,
+    attempt: int | None = None,
+) -> Prompt:
+    """The play prompt for the memory's next turn, fitted to ``config.max_prompt_tokens``.
+
+    ``turn``/``attempt`` (0-based), when given, must match the memory's own counters;
+    they only guard the caller's bookkeeping.
+    """
+    _check_counters(memory, turn, attempt)
+    attempt_index, turn_index = memory.attempt, memory.turn
+    if attempt_index >= config.num_attempts:
+        raise ValueError(
+            f"the memory is at attempt {attempt_index + 1} but config.num_attempts is "
+            f"{config.num_attempts}"
+        )
+    if turn_index >= config.max_turns:
+        raise ValueError(
+            f"the memory has played {turn_index} turns; config.max_turns is {config.max_turns}"
+        )
+    with_memory = config.mode != "none"
+    system = system_message(rules, action_format, with_memory)
+    parts: list[str] = ["# Initial state\n", memory.initial_observation, "\n"]
+    # Drop groups, each oldest first; concatenated in priority order at the end.
+    current_states: list[Drop] = []
+    past_states: list[Drop] = []
+    past_histories: list[Drop] = []
+    old_reflections: list[Drop] = []
+    current_lines: list[Drop] = []
+
+    finished = memory.finished_attempts
+    if with_memory and finished:
+        parts.append("\n# Earlier attempts\n")
+        last = len(finished) - 1
+        for number, record in enumerate(finished, start=1):
+            parts.append(f"Attempt {number} did not solve the task.\n")
+            if config.shows_history:
+                _append_history(parts, record, past_states, past_histories)
+            if config.shows_reflections:
+                start = len(parts)
+                reflection = (record.reflection or "").strip() or NO_REFLECTION
+                parts.append(f"Your reflection on it:\n{reflection}\n")
+                if number - 1 != last:
+                    old_reflections.append(((start, REFLECTION_LEFT_OUT),))
+
+    turns = memory.current_turns
+    if turns:
+        heading = f"Attempt {attempt_index + 1} so far" if with_memory else "This attempt so far"
+        parts.append(f"\n# {heading}\n")
+        marker = len(parts)
+        parts.append("")
+        first_state = len(turns) - config.history_window  # turns before it show no state
+        last = len(turns) - 1
+        for index, record in enumerate(turns):
+            line_at = len(parts)
+            parts.append(_turn_line(index + 1, record))
+            if index < last:
+                current_lines.append(((marker, EARLIER_TURNS_LEFT_OUT), (line_at, "")))
+            if first_state <= index < last:
+                current_states.append(((len(parts), ""),))
+                parts.append(_state_after(index + 1, record.observation))
+        parts.append(f"\n# Current state (after turn {len(turns)})\n")
+        parts.append(turns[-1].observation)
+        parts.append("\n")
+    else:
+        parts.append("\n# Current state\n")
+        parts.append(CURRENT_IS_INITIAL)
+        parts.append("\n")
+
+    if with_memory:
+        counter = f"Attempt {attempt_index + 1} of {config.num_attempts}, turn {turn_index + 1} of {config.max_turns}."
+        instruction = PLAY_INSTRUCTION_WITH_MEMORY if finished else PLAY_INSTRUCTION
+    else:
+        counter = f"Turn {turn_index + 1} of {config.max_turns}."
+        instruction = PLAY_INSTRUCTION
+    parts.append(f"\n# Your turn\n{counter}\n{instruction}")
+    drops = current_states + past_states + past_histories + old_reflections + current_lines
+    return _finish(system, parts, drops, config, count_tokens)
+
+
+def _append_history(
+    parts: list[str],
+    record: AttemptRecord,
+    past_states: list[Drop],
+    past_histories: list[Drop],
+) -> None:
+    """Append an earlier attempt's turns (with states) and register their drops."""
+    start = len(parts)
+    if not record.turns:
+        parts.append(NO_TURNS + "\n")
+        return
+    parts.append("Its turns:\n")
+    for index, turn in enumerate(record.turns):
+        parts.append(_turn_line(index + 1, turn))
+        past_states.append(((len(parts), ""),))
+        parts.append(_state_after(index + 1, turn.observation))
+    whole: Drop = ((start, TURNS_LEFT_OUT), *((i, "") for i in range(start + 1, len(parts))))
+    past_histories.append(whole)
+
+
+def play_messages(
+    memory: TrialMemory,
+    *,
+    rules: str,
+    action_format: str,
+    config: PromptConfig,
+    count_tokens: TokenCounter = approx_token_count,
+    turn: int | None = None,
+    attempt: int | None = None,
+) -> list[Message]:
+    """Chat messages of the play prompt (see :func:`build_play_prompt`)."""
+    return build_play_prompt(
+        memory,
+        rules=rules,
+        action_format=action_format,
+        config=config,
+        count_tokens=count_tokens,
+        turn=turn,
+        attempt=attempt,
+    ).messages
+
+
+def play_messages_batch(
+    memories: Sequence[TrialMemory],
+    *,
+    rules: str | Sequence[str],
+    action_format: str | Sequence[str],
+    config: PromptConfig,
+    count_tokens: TokenCounter = approx_token_count,
+) -> list[list[Message]]:
+    """Play messages for many memories; ``rules``/``action_format`` shared or one each."""
+    n = len(memories)
+    rules_list = [rules] * n if isinstance(rules, str) else list(rules)
+    formats = [action_format] * n if isinstance(action_format, str) else list(action_format)
+    if len(rules_list) != n or len(formats) != n:
+        raise ValueError("play_messages_batch: rules/action_format need one entry per memory")
+    return [
+        build_play_prompt(
+            memory,
+            rules=r,
+            action_format=f,
+            config=config,
+            count_tokens=count_tokens,
+        ).messages
+        for memory, r, f in zip(memories, rules_list, formats, strict=True)
+    ]
+
+
+# -- reflect -------------------------------------------------------------------------------
+def build_reflect_prompt(
+    memory: TrialMemory,
+    *,
+    rules: str,
+    action_format: str,
+    config: PromptConfig,
+    count_tokens: TokenCounter = approx_token_count,
+) -> Prompt:
+    """The reflect prompt about the memory's last finished attempt.
+
+    Call it after ``memory.end_attempt()``. To fit the budget, the states of the
+    attempt's older turns are dropped first (oldest first); the last state is kept.
+    """
+    record = memory.last_finished_attempt
+    number = memory.attempt  # 1-based number of the last finished attempt
+    system = system_message(rules, action_format, True)
+    parts: list[str] = ["# Initial state\n", memory.initial_observation, "\n"]
+    parts.append(f"\n# Attempt {number} of {config.num_attempts}\n")
+    drops: list[Drop] = []
+    if not record.turns:
+        parts.append(NO_TURNS + "\n")
+    last = len(record.turns) - 1
+    for index, turn in enumerate(record.turns):
+        parts.append(_turn_line(index + 1, turn))
+        if index < last:
+            drops.append(((len(parts), ""),))
+        parts.append(_state_after(index + 1, turn.observation))
+    parts.append(f"{ATTEMPT_FAILED}\n\n# Your reflection\n{REFLECT_INSTRUCTION}")
+    return _finish(system, parts, drops, config, count_tokens)
+
+
+def reflect_messages(
+    memory: TrialMemory,
+    *,
+    rules: str,
+    action_format: str,
+    config: PromptConfig,
+    count_tokens: TokenCounter = approx_token_count,
+) -> list[Message]:
+    """Chat messages of the reflect prompt (see :func:`build_reflect_prompt`)."""
+    return build_reflect_prompt(
+        memory, rules=rules, action_format=action_format, config=config, count_tokens=count_tokens
+    ).messages
+
+
+def render_messages(messages: Sequence[Message]) -> str:
+    """Readable plain-text form of chat messages (for logs and snapshot files)."""
+    return "\n\n".join(f"=== {m['role']} ===\n{m['content']}" for m in messages) + "\n"

@@ -1,0 +1,204 @@
+"""What one agent has seen and written so far in one trial (one task instance).
+
+A trial is up to N attempts at the same task, each starting from the same initial
+observation. :class:`TrialMemory` keeps, per attempt, the turns played (canonical action,
+resulting observation, reward) and the reflection written after it. Appending is O(1)
+and nothing is rendered here: prompt text is built on demand by :mod:`lamer_memory.prompts`.
+
+Life cycle, as the trial loop drives it::
+
+    memory = TrialMemory(initial_observation)
+    memory.record_turn(action, observation, reward)   # every play turn
+    memory.end_attempt(won=False)                       # attempt over
+    memory.record_reflection(text)                      # reflection on that attempt
+    memory.record_turn(...)                             # next attempt, same initial state
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One play turn: the action the env executed and what it returned."""
+
+    action: str
+    """Canonical action text (the env's ``info["action"]``; its invalid marker when none)."""
+    observation: str
+    """Observation returned by the env after the action."""
+    reward: float
+    """Env reward of the turn."""
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    """One attempt: its turns, whether it solved the task, and the reflection on it."""
+
+    turns: list[TurnRecord] = field(default_factory=list)
+    won: bool = False
+    """The attempt solved the task."""
+    reflection: str | None = None
+    """Reflection written after the attempt; ``None`` until recorded."""
+
+
+class TrialMemory:
+    """Memory of one trial: the initial observation and every attempt so far.
+
+    ``attempt`` is the 0-based index of the attempt being played, ``turn`` the number of
+    turns already played in it (so the 0-based index of the next turn).
+    """
+
+    __slots__ = ("_attempts", "_current", "initial_observation")
+
+    def __init__(self, initial_observation: str) -> None:
+        if not isinstance(initial_observation, str):
+            raise TypeError(
+                f"initial_observation must be a str, got {type(initial_observation).__name__}"
+            )
+        self.initial_observation = initial_observation
+        self._attempts: list[AttemptRecord] = []
+        self._current = AttemptRecord()
+
+    # -- recording ---------------------------------------------------------------------
+    def record_turn(self, action: str, observation: str, reward: float) -> None:
+        """Append one play turn to the current attempt."""
+        if not isinstance(action, str) or not isinstance(observation, str):
+            raise TypeError("record_turn: action and observation must be str")
+        self._current.turns.append(TurnRecord(action, observation, float(reward)))
+
+    def end_attempt(self, *, won: bool = False) -> None:
+        """Close the current attempt; the next ``record_turn`` starts a new one."""
+        self._current.won = bool(won)
+        self._attempts.append(self._current)
+        self._current = AttemptRecord()
+
+    def record_reflection(self, text: str) -> None:
+        """Store the reflection on the most recently finished attempt.
+
+        Raises ``ValueError`` when no attempt has finished or the current one already has
+        turns (the reflection would land on the wrong attempt).
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"reflection must be a str, got {type(text).__name__}")
+        if not self._attempts:
+            raise ValueError("record_reflection: no finished attempt; call end_attempt() first")
+        if self._current.turns:
+            raise ValueError("record_reflection: the next attempt has already started")
+        self._attempts[-1].reflection = text
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def attempt(self) -> int:
+        """0-based index of the attempt being played (= number of finished attempts)."""
+        return len(self._attempts)
+
+    @property
+    def turn(self) -> int:
+        """Turns already played in the current attempt."""
+        return len(self._current.turns)
+
+    @property
+    def finished_attempts(self) -> Sequence[AttemptRecord]:
+        """Finished attempts, oldest first (read-only view; do not mutate)."""
+        return self._attempts
+
+    @property
+    def current_turns(self) -> Sequence[TurnRecord]:
+        """Turns of the attempt being played, oldest first."""
+        return self._current.turns
+
+    @property
+    def current_observation(self) -> str:
+        """What the agent sees now: the last turn's observation, or the initial one."""
+        turns = self._current.turns
+        return turns[-1].observation if turns else self.initial_observation
+
+    @property
+    def last_finished_attempt(self) -> AttemptRecord:
+        """The attempt a reflection is written about. ``ValueError`` when none finished."""
+        if not self._attempts:
+            raise ValueError("no finished attempt yet; call end_attempt() first")
+        return self._attempts[-1]
+
+    @property
+    def won(self) -> bool:
+        """Some finished attempt solved the task."""
+        return any(a.won for a in self._attempts)
+
+    def reflections(self) -> list[str]:
+        """Reflections of finished attempts, oldest first (missing ones skipped)."""
+        return [a.reflection for a in self._attempts if a.reflection is not None]
+
+    def __repr__(self) -> str:
+        return f"TrialMemory(attempt={self.attempt}, turn={self.turn})"
+
+
+class TrialMemoryBatch:
+    """Many :class:`TrialMemory` objects driven in lock-step by a batched trial loop.
+
+    Batched calls take one entry per memory and an optional ``active`` mask (or index
+    list) naming the memories to update; the others are left untouched.
+    """
+
+    __slots__ = ("memories",)
+
+    def __init__(self, initial_observations: Sequence[str]) -> None:
+        self.memories = [TrialMemory(obs) for obs in initial_observations]
+
+    def __len__(self) -> int:
+        return len(self.memories)
+
+    def __getitem__(self, index: int) -> TrialMemory:
+        return self.memories[index]
+
+    def __iter__(self) -> Iterator[TrialMemory]:
+        return iter(self.memories)
+
+    def _indices(self, active: Sequence[bool] | Sequence[int] | None) -> list[int]:
+        n = len(self.memories)
+        if active is None:
+            return list(range(n))
+        flags = list(active)
+        if not flags:
+            return []
+        if all(isinstance(f, bool) for f in flags):
+            if len(flags) != n:
+                raise ValueError(f"active mask has length {len(flags)}, batch has {n} memories")
+            return [i for i, f in enumerate(flags) if f]
+        for i in flags:
+            if not 0 <= int(i) < n:
+                raise IndexError(f"active index {i} out of range for {n} memories")
+        return [int(i) for i in flags]
+
+    def record_turns(
+        self,
+        actions: Sequence[str],
+        observations: Sequence[str],
+        rewards: Sequence[float],
+        active: Sequence[bool] | Sequence[int] | None = None,
+    ) -> None:
+        """``record_turn`` on each active memory; the sequences are indexed by memory."""
+        if not len(actions) == len(observations) == len(rewards) == len(self.memories):
+            raise ValueError("record_turns: actions, observations and rewards need one per memory")
+        for i in self._indices(active):
+            self.memories[i].record_turn(actions[i], observations[i], rewards[i])
+
+    def end_attempts(
+        self, won: Sequence[bool], active: Sequence[bool] | Sequence[int] | None = None
+    ) -> None:
+        """``end_attempt`` on each active memory; ``won`` is indexed by memory."""
+        if len(won) != len(self.memories):
+            raise ValueError("end_attempts: won needs one entry per memory")
+        for i in self._indices(active):
+            self.memories[i].end_attempt(won=won[i])
+
+    def record_reflections(
+        self, texts: Sequence[str], active: Sequence[bool] | Sequence[int] | None = None
+    ) -> None:
+        """``record_reflection`` on each active memory; ``texts`` is indexed by memory."""
+        if len(texts) != len(self.memories):
+            raise ValueError("record_reflections: texts needs one entry per memory")
+        for i in self._indices(active):
+            self.memories[i].record_reflection(texts[i])
