@@ -1,0 +1,173 @@
+"""Atomic checkpoints of a training run.
+
+Layout under ``<run_dir>/checkpoints/``::
+
+    iter_000004/            one complete checkpoint (4 iterations done)
+        actor.pt            model + optimizer (``Actor.state_dict()``)
+        rng.pt              torch RNG states
+        trainer_state.json  iteration, data position, anything the trainer adds
+    latest                  text file: name of the newest complete checkpoint
+
+A checkpoint is written into a hidden ``.tmp-*`` folder, flushed to disk, then renamed
+into place; ``latest`` is replaced the same way. A run killed at any moment therefore
+leaves either the previous checkpoint or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+CHECKPOINTS = "checkpoints"
+LATEST = "latest"
+_PREFIX = "iter_"
+
+
+@dataclass(slots=True)
+class TrainerState:
+    """Where a run stands; saved with every checkpoint."""
+
+    iteration: int
+    """Iterations completed. A resumed run starts with iteration index ``iteration``."""
+    data_position: int
+    """Training tasks consumed so far (index of the next task in the ``train`` split)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """JSON-serialisable trainer extras (e.g. the first evaluation, for the final table)."""
+
+
+def checkpoint_name(iteration: int) -> str:
+    return f"{_PREFIX}{iteration:06d}"
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename itself durable; not every platform can open a directory.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def rng_states() -> dict[str, Any]:
+    """The torch RNG states (CPU, and CUDA when present)."""
+    states: dict[str, Any] = {"torch_cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["torch_cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch_cpu"])
+    if "torch_cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["torch_cuda"])
+
+
+def save_checkpoint(
+    run_dir: Path,
+    state: TrainerState,
+    actor_state: dict[str, Any],
+    *,
+    keep_last: int = 2,
+) -> Path:
+    """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
+
+    ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all).
+    """
+    root = Path(run_dir) / CHECKPOINTS
+    root.mkdir(parents=True, exist_ok=True)
+    name = checkpoint_name(state.iteration)
+    final = root / name
+    tmp = root / f".tmp-{name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    torch.save(actor_state, tmp / "actor.pt")
+    torch.save(rng_states(), tmp / "rng.pt")
+    (tmp / "trainer_state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    for item in tmp.iterdir():
+        _fsync_file(item)
+    _fsync_dir(tmp)
+    if final.exists():  # the same iteration saved again after a resume
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    _fsync_dir(root)
+    write_text_atomic(root / LATEST, name + "\n")
+    if keep_last > 0:
+        for old in list_checkpoints(run_dir)[:-keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Complete checkpoints of a run, oldest first."""
+    root = Path(run_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(_PREFIX)]
+    return sorted(found, key=lambda p: p.name)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint of a run, or ``None``."""
+    root = Path(run_dir) / CHECKPOINTS
+    pointer = root / LATEST
+    if pointer.is_file():
+        candidate = root / pointer.read_text(encoding="utf-8").strip()
+        if (candidate / "trainer_state.json").is_file():
+            return candidate
+    complete = [p for p in list_checkpoints(run_dir) if (p / "trainer_state.json").is_file()]
+    return complete[-1] if complete else None
+
+
+@dataclass(slots=True)
+class LoadedCheckpoint:
+    path: Path
+    state: TrainerState
+    actor_state: dict[str, Any]
+    rng: dict[str, Any]
+
+
+def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> LoadedCheckpoint:
+    """Read a checkpoint folder (or a run folder: its newest checkpoint)."""
+    path = Path(path)
+    if not (path / "trainer_state.json").is_file():
+        newest = latest_checkpoint(path)
+        if newest is None:
+            raise FileNotFoundError(
+                f"{path} is neither a checkpoint folder (with trainer_state.json) "
+                f"nor a run folder with a complete checkpoint under {CHECKPOINTS}/"
+            )
+        path = newest
+    raw = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    state = TrainerState(**raw)
+    # Optimizer states hold plain python containers; weights_only keeps loading safe.
+    actor_state = torch.load(path / "actor.pt", map_location=map_location, weights_only=True)
+    rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
+    return LoadedCheckpoint(path=path, state=state, actor_state=actor_state, rng=rng)

@@ -1,0 +1,123 @@
+"""Evaluation on held-out tasks, and the metrics of a batch of trials.
+
+pass@k is the fraction of trials that succeed within their first k attempts, for
+k = 1..N. Baselines are evaluated the paper's way: N attempts, no reflection (plain
+retries). Held-out task seeds come from the ``eval`` split, and training seeds skip
+them (:func:`train_task_seeds`), so no evaluation task is ever trained on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from lamer_core.records import Trial
+from lamer_core.seeding import derive_seed, task_seeds
+from lamer_envs.protocol import TextEnv
+from lamer_train.engines.base import Engine, SamplingConfig
+from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings, run_trials
+
+
+def eval_task_seeds(run_seed: int, count: int) -> list[int]:
+    """Env seeds of the held-out tasks."""
+    return task_seeds(run_seed, "eval", count)
+
+
+def train_task_seeds(run_seed: int, start: int, count: int, held_out: set[int]) -> list[int]:
+    """Env seeds of training tasks ``start .. start+count-1``, never one of ``held_out``.
+
+    A seed that collides with a held-out one is redrawn from a separate stream keyed by
+    the task index, so the result depends only on (run seed, index, held-out set).
+    """
+    seeds = task_seeds(run_seed, "train", count, start=start)
+    out = []
+    for index, seed in zip(range(start, start + count), seeds, strict=True):
+        redraw = 0
+        while seed in held_out:
+            redraw += 1
+            seed = derive_seed(run_seed, "task", "train-redraw", index, redraw)
+        out.append(seed)
+    return out
+
+
+def grouped_tasks(seeds: Sequence[int], group_size: int) -> list[Task]:
+    """``group_size`` trials per seed, task-major; group id = position of the seed."""
+    return [Task(seed=s, group_id=g) for g, s in enumerate(seeds) for _ in range(group_size)]
+
+
+def action_sequence_entropy(sequences: Sequence[tuple[str, ...]]) -> float:
+    """Shannon entropy (nats) of the empirical distribution of distinct sequences."""
+    if not sequences:
+        return 0.0
+    counts = Counter(sequences)
+    total = len(sequences)
+    return -sum(c / total * math.log(c / total) for c in counts.values())
+
+
+def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float]:
+    """Success and behaviour metrics of a batch of trials (keys without a prefix).
+
+    - ``pass@k``: solved within the first k attempts, k = 1..num_attempts;
+    - ``success_attempt_k``: solved exactly at attempt k (their sum is pass@N);
+    - ``mean_turns``: play turns per attempt played;
+    - ``invalid_action_rate``: invalid play turns / play turns;
+    - ``reflection_valid_rate``: valid reflections / reflections (absent if none);
+    - ``trajectory_entropy``: per group, the entropy (nats) of the distinct action
+      sequences of all its attempts, averaged over groups (0 = every attempt identical).
+    """
+    if not trials:
+        return {}
+    n = len(trials)
+    won_at = [t.won_at for t in trials]
+    metrics: dict[str, float] = {}
+    for k in range(1, num_attempts + 1):
+        metrics[f"pass@{k}"] = sum(w is not None and w < k for w in won_at) / n
+    for k in range(1, num_attempts + 1):
+        metrics[f"success_attempt_{k}"] = sum(w == k - 1 for w in won_at) / n
+    plays = [turn for t in trials for turn in t.turns if turn.phase == "play"]
+    reflects = [turn for t in trials for turn in t.turns if turn.phase == "reflect"]
+    attempts_played = sum(t.num_attempts for t in trials)
+    metrics["mean_turns"] = len(plays) / max(attempts_played, 1)
+    metrics["invalid_action_rate"] = sum(not p.action_is_valid for p in plays) / max(len(plays), 1)
+    if reflects:
+        metrics["reflection_valid_rate"] = sum(r.action_is_valid for r in reflects) / len(reflects)
+    by_group: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for trial in trials:
+        for attempt in range(trial.num_attempts):
+            actions = tuple(str(turn.action) for turn in trial.attempt_turns(attempt, "play"))
+            by_group[trial.group_id].append(actions)
+    metrics["trajectory_entropy"] = sum(
+        action_sequence_entropy(seqs) for seqs in by_group.values()
+    ) / len(by_group)
+    return metrics
+
+
+def evaluate(
+    engine: Engine,
+    envs: Sequence[TextEnv],
+    prompts: PromptBuilder,
+    *,
+    run_seed: int,
+    num_tasks: int,
+    group_size: int,
+    settings: TrialSettings,
+    sampling: SamplingConfig,
+) -> tuple[dict[str, float], list[Trial], RolloutStats]:
+    """Play the held-out tasks; returns ``eval/``-prefixed metrics, the trials and stats.
+
+    The sampling seeds do not depend on the iteration, so evaluations at different
+    iterations differ only through the weights.
+    """
+    tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
+    trials, stats = run_trials(
+        envs,
+        tasks,
+        engine,
+        prompts,
+        settings,
+        sampling,
+        wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", wave),
+    )
+    metrics = {f"eval/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()}
+    return metrics, trials, stats

@@ -1,0 +1,242 @@
+"""The trial loop: many agents play up to N attempts at their tasks, in lock-step waves.
+
+One *instance* is one trial: an env, the task seed, and the agent's memory. Each wave
+asks the engine for one response per unfinished instance (play or reflect turns mixed
+in one batch), then advances every instance:
+
+- play turn: ``env.step(response)``; the attempt ends when the task is won, the env
+  terminates or truncates, or ``max_turns`` play turns were played;
+- an attempt that ended without a win, with attempts left: a reflect turn (when
+  ``reflection`` is on), then the next attempt from ``env.reset(seed=same seed)``;
+- a won trial stops: its later attempts (and their reflections) are absent.
+
+Every model response becomes one :class:`lamer_core.Turn` (one training row) holding
+the prompt/response token ids, reward, attempt, phase and the anchor (the env state
+*before* the turn; reflect turns use :data:`lamer_core.REFLECTION_ANCHOR`). A reflect
+turn belongs to the attempt it precedes, as in the reference's rollout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
+from lamer_envs.protocol import ACTION, ACTION_IS_VALID, ANCHOR, INVALID_ACTION, WON, TextEnv
+from lamer_memory.trial_memory import TrialMemory
+from lamer_train.engines.base import ChatMessage, Completion, Engine, SamplingConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One trial to play: the env seed of its task and its group."""
+
+    seed: int
+    """Env seed; every attempt restarts with ``reset(seed=seed)``."""
+    group_id: int
+    """Trials of the same task share it (GRPO/GiGPO groups)."""
+
+
+class PromptBuilder(Protocol):
+    """How the trial loop talks to the agent: prompts out, reflections in.
+
+    :class:`lamer_train.prompting.MemoryPrompts` implements it on top of lamer-memory; a
+    different prompt format is a different object with these three methods.
+    """
+
+    def play_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+        """Chat prompt of the next play turn."""
+        ...
+
+    def reflect_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+        """Chat prompt asking for a reflection on the attempt that just ended."""
+        ...
+
+    def parse_reflection(self, response: str, env: TextEnv) -> tuple[str, bool]:
+        """``(reflection text, is_valid)`` read from a reflect-turn response."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrialSettings:
+    """Shape of one rollout (see :class:`lamer_train.config.TrialSection`)."""
+
+    num_attempts: int
+    max_turns: int
+    reflection: bool
+
+
+@dataclass(slots=True)
+class RolloutStats:
+    """Where the time of a rollout went, and how much was generated."""
+
+    generation_s: float = 0.0
+    env_s: float = 0.0
+    prompt_s: float = 0.0
+    waves: int = 0
+    responses: int = 0
+    response_tokens: int = 0
+    prompt_tokens: int = 0
+
+    def add(self, other: RolloutStats) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class _Instance:
+    env: TextEnv
+    trial: Trial
+    memory: TrialMemory
+    anchor: str
+    attempt: int = 0
+    phase: Literal["play", "reflect", "done"] = "play"
+
+
+def render_messages(messages: Sequence[ChatMessage]) -> str:
+    """Readable text of a chat prompt (what ``Turn.prompt`` stores)."""
+    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+
+
+def run_trials(
+    envs: Sequence[TextEnv],
+    tasks: Sequence[Task],
+    engine: Engine,
+    prompts: PromptBuilder,
+    settings: TrialSettings,
+    sampling: SamplingConfig,
+    wave_seed: Callable[[int], int],
+) -> tuple[list[Trial], RolloutStats]:
+    """Play every task to the end of its trial; returns the trials (trajectory id = index
+    in ``tasks``) and the rollout's time split.
+
+    ``envs[i]`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's sampling seed of
+    wave ``w`` (so a rollout is reproducible from the run seed).
+    """
+    if len(envs) < len(tasks):
+        raise ValueError(f"run_trials: {len(tasks)} tasks but only {len(envs)} envs")
+    stats = RolloutStats()
+    instances = []
+    start = time.perf_counter()
+    for index, (env, task) in enumerate(zip(envs, tasks, strict=False)):
+        observation, info = env.reset(seed=task.seed)
+        instances.append(
+            _Instance(
+                env=env,
+                trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
+                memory=TrialMemory(observation),
+                anchor=str(info[ANCHOR]),
+            )
+        )
+    stats.env_s += time.perf_counter() - start
+
+    wave = 0
+    while active := [inst for inst in instances if inst.phase != "done"]:
+        start = time.perf_counter()
+        messages = [
+            prompts.play_messages(inst.memory, inst.env)
+            if inst.phase == "play"
+            else prompts.reflect_messages(inst.memory, inst.env)
+            for inst in active
+        ]
+        stats.prompt_s += time.perf_counter() - start
+
+        start = time.perf_counter()
+        completions = engine.generate(messages, sampling, seed=wave_seed(wave))
+        stats.generation_s += time.perf_counter() - start
+        if len(completions) != len(active):
+            raise RuntimeError(
+                f"engine returned {len(completions)} completions for {len(active)} prompts"
+            )
+        stats.waves += 1
+        stats.responses += len(completions)
+        stats.response_tokens += sum(len(c.response_ids) for c in completions)
+        stats.prompt_tokens += sum(len(c.prompt_ids) for c in completions)
+
+        start = time.perf_counter()
+        for inst, prompt, completion in zip(active, messages, completions, strict=True):
+            if inst.phase == "play":
+                _play_turn(inst, prompt, completion, settings)
+            else:
+                _reflect_turn(inst, prompt, completion, prompts)
+        stats.env_s += time.perf_counter() - start
+        wave += 1
+    return [inst.trial for inst in instances], stats
+
+
+def _play_turn(
+    inst: _Instance, prompt: list[ChatMessage], completion: Completion, settings: TrialSettings
+) -> None:
+    observation, reward, terminated, truncated, info = inst.env.step(completion.text)
+    won = bool(info[WON])
+    turn_index = inst.memory.turn
+    attempt_over = won or terminated or truncated or turn_index + 1 >= settings.max_turns
+    action = info.get(ACTION) or INVALID_ACTION
+    inst.trial.turns.append(
+        Turn(
+            attempt=inst.attempt,
+            phase="play",
+            turn=turn_index,
+            prompt=render_messages(prompt),
+            response=completion.text,
+            action=action,
+            reward=float(reward),
+            done=attempt_over,
+            won=won,
+            action_is_valid=bool(info[ACTION_IS_VALID]),
+            anchor=inst.anchor,
+            prompt_ids=completion.prompt_ids,
+            response_ids=completion.response_ids,
+            response_logprobs=completion.logprobs,
+        )
+    )
+    inst.memory.record_turn(action, observation, float(reward))
+    inst.anchor = str(info[ANCHOR])
+    if not attempt_over:
+        return
+    inst.memory.end_attempt(won=won)
+    if won or inst.attempt + 1 >= settings.num_attempts:
+        inst.phase = "done"
+    elif settings.reflection:
+        inst.phase = "reflect"
+    else:
+        _next_attempt(inst)
+
+
+def _reflect_turn(
+    inst: _Instance, prompt: list[ChatMessage], completion: Completion, prompts: PromptBuilder
+) -> None:
+    reflection, is_valid = prompts.parse_reflection(completion.text, inst.env)
+    inst.trial.turns.append(
+        Turn(
+            attempt=inst.attempt + 1,
+            phase="reflect",
+            turn=len(inst.memory.last_finished_attempt.turns),
+            prompt=render_messages(prompt),
+            response=completion.text,
+            action=None,
+            reward=0.0,
+            action_is_valid=is_valid,
+            anchor=REFLECTION_ANCHOR,
+            prompt_ids=completion.prompt_ids,
+            response_ids=completion.response_ids,
+            response_logprobs=completion.logprobs,
+        )
+    )
+    inst.memory.record_reflection(reflection)
+    _next_attempt(inst)
+
+
+def _next_attempt(inst: _Instance) -> None:
+    observation, info = inst.env.reset(seed=inst.trial.seed)
+    if observation != inst.memory.initial_observation:
+        # The method rests on it: every attempt restarts the *same* task.
+        raise RuntimeError(
+            f"{type(inst.env).__name__}.reset(seed={inst.trial.seed}) gave a different initial "
+            "observation on restart; envs must reset deterministically per seed"
+        )
+    inst.anchor = str(info[ANCHOR])
+    inst.attempt += 1
+    inst.phase = "play"
