@@ -67,9 +67,9 @@ REFLECT_INSTRUCTION = (
 ATTEMPT_FAILED = "This attempt ended without solving the task."
 NO_TURNS = "No turns were played in this attempt."
 NO_REFLECTION = "(no usable reflection was written)"
-TURNS_LEFT_OUT = "Its turns were left out to save space.\n"
-REFLECTION_LEFT_OUT = "Your reflection on it was left out to save space.\n"
-EARLIER_TURNS_LEFT_OUT = "Earlier turns of this attempt were left out to save space.\n"
+TURNS_LEFT_OUT = "(turns left out for length)\n"
+REFLECTION_LEFT_OUT = "(reflection left out for length)\n"
+EARLIER_TURNS_LEFT_OUT = "(earlier turns left out for length)\n"
 CURRENT_IS_INITIAL = "The initial state above (no turn played yet in this attempt)."
 
 
