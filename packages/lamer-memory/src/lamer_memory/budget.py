@@ -53,7 +53,7 @@ class FittedText:
 
 def fit_parts(
     parts: Sequence[str],
-    drops: Sequence[Drop],
+    drops: Sequence[Drop] | Callable[[], Sequence[Drop]],
     *,
     max_tokens: int,
     count_tokens: TokenCounter = approx_token_count,
@@ -62,13 +62,16 @@ def fit_parts(
     """Join ``parts``, applying the fewest leading ``drops`` that fit ``max_tokens``.
 
     ``fixed_tokens`` counts text outside ``parts`` that is never dropped (the system
-    message). The counter is called once when the prompt fits as is, and once more per
-    applied drop otherwise.
+    message). ``drops`` may be a zero-argument callable returning them, called only when
+    the joined parts do not fit. The counter is called once when the prompt fits as is,
+    and once more per applied drop otherwise.
     """
     text = "".join(parts)
     num_tokens = fixed_tokens + count_tokens(text)
-    if num_tokens <= max_tokens or not drops:
-        return FittedText(text, num_tokens, 0, num_tokens <= max_tokens)
+    if num_tokens <= max_tokens:
+        return FittedText(text, num_tokens, 0, True)
+    if callable(drops):
+        drops = drops()
     working = list(parts)
     applied = 0
     while num_tokens > max_tokens and applied < len(drops):

@@ -33,7 +33,7 @@ chat template.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,11 +70,18 @@ NO_REFLECTION = "(no usable reflection was written)"
 TURNS_LEFT_OUT = "(turns left out for length)\n"
 REFLECTION_LEFT_OUT = "(reflection left out for length)\n"
 EARLIER_TURNS_LEFT_OUT = "(earlier turns left out for length)\n"
+OLDER_STATES_OMITTED = "(states after the older turns are not repeated)\n"
 CURRENT_IS_INITIAL = "The initial state above (no turn played yet in this attempt)."
 
 
+@lru_cache(maxsize=4096)
+def _reward_text(reward: float) -> str:
+    # Rewards take few distinct values; formatting floats is the costliest step here.
+    return f"{reward:g}"
+
+
 def _turn_line(number: int, turn: TurnRecord) -> str:
-    return f"Turn {number}: {turn.action} (reward {turn.reward:g})\n"
+    return f"Turn {number}: {turn.action} (reward {_reward_text(turn.reward)})\n"
 
 
 def _state_after(number: int, observation: str) -> str:
@@ -128,7 +135,7 @@ def _check_counters(memory: TrialMemory, turn: int | None, attempt: int | None) 
 def _finish(
     system: str,
     parts: list[str],
-    drops: list[Drop],
+    drops: Sequence[Drop] | Callable[[], Sequence[Drop]],
     config: PromptConfig,
     count_tokens: TokenCounter,
 ) -> Prompt:
@@ -176,43 +183,38 @@ def build_play_prompt(
     with_memory = config.mode != "none"
     system = system_message(rules, action_format, with_memory)
     parts: list[str] = ["# Initial state\n", memory.initial_observation, "\n"]
-    # Drop groups, each oldest first; concatenated in priority order at the end.
-    current_states: list[Drop] = []
-    past_states: list[Drop] = []
-    past_histories: list[Drop] = []
-    old_reflections: list[Drop] = []
-    current_lines: list[Drop] = []
+    plan = _PlayDrops()
 
     finished = memory.finished_attempts
     if with_memory and finished:
         parts.append("\n# Earlier attempts\n")
         last = len(finished) - 1
         for number, record in enumerate(finished, start=1):
-            parts.append(f"Attempt {number} did not solve the task.\n")
+            parts.append(f"\n## Attempt {number}: not solved\n")
             if config.shows_history:
-                _append_history(parts, record, past_states, past_histories)
+                _append_history(parts, record, plan)
             if config.shows_reflections:
-                start = len(parts)
-                reflection = (record.reflection or "").strip() or NO_REFLECTION
-                parts.append(f"Your reflection on it:\n{reflection}\n")
                 if number - 1 != last:
-                    old_reflections.append(((start, REFLECTION_LEFT_OUT),))
+                    plan.old_reflections.append(len(parts))
+                reflection = (record.reflection or "").strip() or NO_REFLECTION
+                parts.append(f"Your reflection after it:\n{reflection}\n")
 
     turns = memory.current_turns
     if turns:
         heading = f"Attempt {attempt_index + 1} so far" if with_memory else "This attempt so far"
         parts.append(f"\n# {heading}\n")
-        marker = len(parts)
-        parts.append("")
         first_state = len(turns) - config.history_window  # turns before it show no state
+        if first_state > 0:
+            parts.append(OLDER_STATES_OMITTED)
+        plan.marker = len(parts)
+        parts.append("")
         last = len(turns) - 1
         for index, record in enumerate(turns):
-            line_at = len(parts)
-            parts.append(_turn_line(index + 1, record))
             if index < last:
-                current_lines.append(((marker, EARLIER_TURNS_LEFT_OUT), (line_at, "")))
+                plan.current_lines.append(len(parts))
+            parts.append(_turn_line(index + 1, record))
             if first_state <= index < last:
-                current_states.append(((len(parts), ""),))
+                plan.current_states.append(len(parts))
                 parts.append(_state_after(index + 1, record.observation))
         parts.append(f"\n# Current state (after turn {len(turns)})\n")
         parts.append(turns[-1].observation)
@@ -229,28 +231,51 @@ def build_play_prompt(
         counter = f"Turn {turn_index + 1} of {config.max_turns}."
         instruction = PLAY_INSTRUCTION
     parts.append(f"\n# Your turn\n{counter}\n{instruction}")
-    drops = current_states + past_states + past_histories + old_reflections + current_lines
-    return _finish(system, parts, drops, config, count_tokens)
+    return _finish(system, parts, plan.drops, config, count_tokens)
 
 
-def _append_history(
-    parts: list[str],
-    record: AttemptRecord,
-    past_states: list[Drop],
-    past_histories: list[Drop],
-) -> None:
-    """Append an earlier attempt's turns (with states) and register their drops."""
-    start = len(parts)
+class _PlayDrops:
+    """Part indices of droppable play-prompt material, turned into drops only when the
+    prompt does not fit (most prompts fit, and building the drops would cost time)."""
+
+    __slots__ = ("current_lines", "current_states", "marker", "old_reflections", "past_histories")
+
+    def __init__(self) -> None:
+        self.current_states: list[int] = []
+        """States of this attempt's older turns inside the window."""
+        self.past_histories: list[tuple[int, int]] = []
+        """Part range ``[start, end)`` of each earlier attempt's turns; ``start`` holds the
+        heading, then a turn line and a state per turn."""
+        self.old_reflections: list[int] = []
+        """Reflections of earlier attempts except the latest."""
+        self.current_lines: list[int] = []
+        """This attempt's turn lines except the last."""
+        self.marker = -1
+        """Empty part that announces dropped turn lines of this attempt."""
+
+    def drops(self) -> list[Drop]:
+        """All drops in priority order, each group oldest first."""
+        drops: list[Drop] = [((i, ""),) for i in self.current_states]
+        for start, end in self.past_histories:
+            drops.extend(((i, ""),) for i in range(start + 2, end, 2))
+        for start, end in self.past_histories:
+            drops.append(((start, TURNS_LEFT_OUT), *((i, "") for i in range(start + 1, end))))
+        drops.extend(((i, REFLECTION_LEFT_OUT),) for i in self.old_reflections)
+        drops.extend(((self.marker, EARLIER_TURNS_LEFT_OUT), (i, "")) for i in self.current_lines)
+        return drops
+
+
+def _append_history(parts: list[str], record: AttemptRecord, plan: _PlayDrops) -> None:
+    """Append an earlier attempt's turns, each with its state."""
     if not record.turns:
         parts.append(NO_TURNS + "\n")
         return
+    start = len(parts)
     parts.append("Its turns:\n")
     for index, turn in enumerate(record.turns):
         parts.append(_turn_line(index + 1, turn))
-        past_states.append(((len(parts), ""),))
         parts.append(_state_after(index + 1, turn.observation))
-    whole: Drop = ((start, TURNS_LEFT_OUT), *((i, "") for i in range(start + 1, len(parts))))
-    past_histories.append(whole)
+    plan.past_histories.append((start, len(parts)))
 
 
 def play_messages(

@@ -1,0 +1,89 @@
+"""Benchmark: building play prompts for a batch of trials (lamer-memory).
+
+The trial loop builds one play prompt per env per turn. This measures building 1,024
+play prompts at attempt 3 / turn 6 (two finished attempts of 7 turns with reflections,
+five turns played in the current one) on Sokoban-sized observations, for every memory
+mode, with the default token counter. Target from the issue: < 50 ms per 1,024 prompts.
+
+    uv run python tools/bench/memory_prompts.py [--batch 1024] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from lamer_memory import MEMORY_MODES, PromptConfig, TrialMemory, build_play_prompt
+
+TARGET_MS = 50.0
+RULES = (
+    "You control a worker (P) in a warehouse grid. Walls are #, floor is _, targets are O, "
+    "boxes are X, a box on a target is shown as a check mark and the worker on a target as S. "
+    "Push every box onto a target. You can only push, never pull, and only one box at a time. "
+    "A box pushed into a corner can never be moved out again, so plan before pushing. "
+) * 3
+ACTION_FORMAT = (
+    "Give up to three moves separated by commas, each one of up, down, left, right. "
+    "Example: <action>up, left, left</action>"
+)
+GRID = (
+    "0: # # # # # #\n1: # # _ _ O #\n2: # # O _ X #\n3: # # _ X _ #\n4: # # _ _ P #\n5: # # # # # #"
+)
+REFLECTION = (
+    "I pushed the lower box up against the wall, after which it could not reach a target. "
+    "Next time: first move left twice, push the upper box left onto the target at row 2, "
+    "then go around and push the lower box up, keeping it off the wall."
+)
+
+
+def make_memory(index: int) -> TrialMemory:
+    """A memory at attempt 3, turn 6 (5 turns played); observations differ per index."""
+    grid = GRID.replace("P", "P" if index % 2 else "S")
+    memory = TrialMemory(grid)
+    for _ in range(2):
+        for turn in range(7):
+            memory.record_turn("up, left, down", grid + f"\n# turn {turn}", -0.3)
+        memory.end_attempt()
+        memory.record_reflection(REFLECTION)
+    for turn in range(5):
+        memory.record_turn("left, left", grid + f"\n# now {turn}", -0.2)
+    return memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    memories = [make_memory(i) for i in range(args.batch)]
+    print(f"{args.batch} play prompts at attempt 3 / turn 6, best/median of {args.repeats} runs")
+    cases = [(mode, PromptConfig(mode=mode)) for mode in MEMORY_MODES]
+    # The slow path: the prompt overflows and older material is dropped piece by piece.
+    cases.append(
+        (
+            "history_and_reflection, 1024-token budget",
+            PromptConfig(mode="history_and_reflection", max_prompt_tokens=1024),
+        )
+    )
+    for name, config in cases:
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            prompts = [
+                build_play_prompt(m, rules=RULES, action_format=ACTION_FORMAT, config=config)
+                for m in memories
+            ]
+            times.append((time.perf_counter() - start) * 1e3)
+        best, median = min(times), statistics.median(times)
+        dropped = sum(p.num_dropped for p in prompts) / len(prompts)
+        tokens = sum(p.num_tokens for p in prompts) / len(prompts)
+        print(
+            f"  {name:<42} best {best:7.2f} ms (ratio to the {TARGET_MS:.0f} ms target: "
+            f"{best / TARGET_MS:.2f})  median {median:7.2f} ms  "
+            f"~{tokens:.0f} tokens, {dropped:.1f} pieces dropped"
+        )
+
+
+if __name__ == "__main__":
+    main()
