@@ -1,0 +1,12 @@
+"""WebShop (Yao et al., 2022) for LaMer: installs with ``pip install lamer-envs[webshop]``
+and runs offline on a generated catalog, or on WebShop's real data files.
+
+Modules: ``catalog`` (WebShop's JSON formats, loader), ``generator`` + ``vocabulary``
+(the built-in catalog), ``goals`` (goals and split), ``search`` (BM25), ``pages``
+(text-mode pages and clicks), ``reward`` (upstream's purchase score), ``nouns``
+(title nouns), ``shop`` (per-process cache), ``env`` (``lamer/WebShop-v0``).
+"""
+
+from lamer_envs.webshop.config import WebShopConfig
+
+__all__ = ["WebShopConfig"]
