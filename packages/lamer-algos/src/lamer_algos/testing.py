@@ -45,6 +45,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lamer_algos.batch import AdvantageInput
+from lamer_core.records import StepBatch
 
 #: Absolute tolerance of the equivariance / invariance checks.
 TOLERANCE = 1e-8
@@ -240,4 +241,51 @@ def _same(batch: AdvantageInput, before: dict[str, Any]) -> bool:
     return all(
         (value is None and before[name] is None) or np.array_equal(value, before[name])
         for name, value in _fields(batch).items()
+    )
+
+
+@st.composite
+def step_batches(
+    draw: st.DrawFn,
+    *,
+    max_trials: int = 5,
+    max_attempts: int = 3,
+    max_turns: int = 4,
+    reflection: bool | None = None,
+) -> StepBatch:
+    """A :class:`lamer_core.StepBatch` of whole trials, rows in time order per trial.
+
+    Each trial has 1..``max_attempts`` attempts of 1..``max_turns`` play rows; with
+    reflection, every attempt after the first opens with a reflect row, and a trial may
+    end with a reflect row whose attempt never started (the rollout stopped there).
+    Rewards (reflect rows included, which the returns must ignore) are multiples of 1/8.
+    """
+    with_reflection = draw(st.booleans()) if reflection is None else reflection
+    num_trials = draw(st.integers(1, max_trials))
+    rows: list[tuple[int, int, int, bool, int, float]] = []
+    for trial in range(num_trials):
+        group = draw(st.integers(0, 2))
+        attempts = draw(st.integers(1, max_attempts))
+        for attempt in range(attempts):
+            if attempt > 0 and with_reflection:
+                rows.append((group, trial, attempt, True, 0, draw(grid_values())))
+            for turn in range(draw(st.integers(1, max_turns))):
+                rows.append((group, trial, attempt, False, turn, draw(grid_values())))
+        if with_reflection and attempts < max_attempts and draw(st.booleans()):
+            rows.append((group, trial, attempts, True, 0, draw(grid_values())))
+    group_id, trajectory_id, attempt, is_reflect, turn, reward = (
+        np.array(c) for c in zip(*rows, strict=True)
+    )
+    n = len(rows)
+    return StepBatch(
+        group_id=group_id.astype(np.int64),
+        trajectory_id=trajectory_id.astype(np.int64),
+        attempt=attempt.astype(np.int64),
+        is_reflect=is_reflect.astype(bool),
+        turn=turn.astype(np.int64),
+        reward=reward.astype(np.float64),
+        done=np.zeros(n, dtype=bool),
+        won=np.zeros(n, dtype=bool),
+        action_is_valid=np.ones(n, dtype=bool),
+        anchor=np.array(["s"] * n, dtype=object),
     )
