@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed, task_seeds
@@ -103,6 +103,7 @@ def evaluate(
     group_size: int,
     settings: TrialSettings,
     sampling: SamplingConfig,
+    on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
     """Play the held-out tasks; returns ``eval/``-prefixed metrics, the trials and stats.
 
@@ -118,6 +119,7 @@ def evaluate(
         settings,
         sampling,
         wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", wave),
+        on_wave=on_wave,
     )
     metrics = {f"eval/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()}
     return metrics, trials, stats

@@ -108,12 +108,14 @@ def run_trials(
     settings: TrialSettings,
     sampling: SamplingConfig,
     wave_seed: Callable[[int], int],
+    on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Trial], RolloutStats]:
     """Play every task to the end of its trial; returns the trials (trajectory id = index
     in ``tasks``) and the rollout's time split.
 
     ``envs[i]`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's sampling seed of
-    wave ``w`` (so a rollout is reproducible from the run seed).
+    wave ``w`` (so a rollout is reproducible from the run seed). ``on_wave(finished,
+    total)`` is called after every wave (progress display).
     """
     if len(envs) < len(tasks):
         raise ValueError(f"run_trials: {len(tasks)} tasks but only {len(envs)} envs")
@@ -163,6 +165,8 @@ def run_trials(
                 _reflect_turn(inst, prompt, completion, prompts)
         stats.env_s += time.perf_counter() - start
         wave += 1
+        if on_wave is not None:
+            on_wave(sum(inst.phase == "done" for inst in instances), len(instances))
     return [inst.trial for inst in instances], stats
 
 
