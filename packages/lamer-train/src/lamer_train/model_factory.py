@@ -126,6 +126,11 @@ def build_tiny_model(
         raise ValueError(
             f"tiny_hidden_size ({config.tiny_hidden_size}) must be a multiple of tiny_num_heads ({config.tiny_num_heads})"
         )
+    if (config.tiny_hidden_size // config.tiny_num_heads) % 2:
+        raise ValueError(
+            f"tiny_hidden_size / tiny_num_heads (the head size) must be even for rotary embeddings, "
+            f"got {config.tiny_hidden_size} / {config.tiny_num_heads}"
+        )
     vocab_size = -(-len(tokenizer) // 64) * 64
     stops = stop_token_ids(tokenizer)
     hf_config = Qwen3Config(

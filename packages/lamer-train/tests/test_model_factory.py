@@ -1,0 +1,107 @@
+"""Tiny Qwen3 model and the bundled Qwen3 tokenizer: built locally, deterministic, loadable."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import Qwen3ForCausalLM
+
+from lamer_train.model_factory import (
+    ModelConfig,
+    build_tiny_model,
+    load_model,
+    load_policy,
+    load_tokenizer,
+    stop_token_ids,
+)
+
+SMALL = ModelConfig(
+    tiny_hidden_size=16,
+    tiny_intermediate_size=32,
+    tiny_num_layers=1,
+    tiny_num_heads=2,
+    tiny_num_kv_heads=1,
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer("qwen3")
+
+
+def test_builtin_tokenizer_is_qwen3_with_its_chat_template(tokenizer):
+    assert len(tokenizer) == 151669
+    assert tokenizer.eos_token == "<|im_end|>"
+    assert tokenizer.padding_side == "left"
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}],
+        tokenize=False,
+        add_generation_prompt=True,
+        enable_thinking=False,
+    )
+    assert text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+
+
+def test_stop_tokens_are_end_of_turn_and_end_of_text(tokenizer):
+    assert stop_token_ids(tokenizer) == sorted(
+        tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"])
+    )
+
+
+def test_tiny_model_is_qwen3_sized_by_config_and_covers_the_vocabulary(tokenizer):
+    model = build_tiny_model(tokenizer, SMALL, seed=0)
+    assert isinstance(model, Qwen3ForCausalLM)
+    assert model.config.vocab_size >= len(tokenizer)
+    assert model.config.vocab_size % 64 == 0
+    assert model.config.hidden_size == 16
+    assert model.config.num_hidden_layers == 1
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+
+
+def test_tiny_model_weights_depend_only_on_seed(tokenizer):
+    torch.manual_seed(5)
+    expected_global = torch.rand(2)
+    torch.manual_seed(5)
+    first = build_tiny_model(tokenizer, SMALL, seed=3).state_dict()
+    assert torch.equal(torch.rand(2), expected_global), (
+        "building a model must not consume the global RNG"
+    )
+    same = build_tiny_model(tokenizer, SMALL, seed=3).state_dict()
+    other = build_tiny_model(tokenizer, SMALL, seed=4).state_dict()
+    assert all(torch.equal(first[name], same[name]) for name in first)
+    assert not torch.equal(first["model.embed_tokens.weight"], other["model.embed_tokens.weight"])
+
+
+@pytest.mark.parametrize(
+    "update,message",
+    [
+        ({"tiny_num_heads": 3, "tiny_num_kv_heads": 2}, "multiple of tiny_num_kv_heads"),
+        ({"tiny_hidden_size": 17}, "multiple of tiny_num_heads"),
+        ({"tiny_hidden_size": 18}, "head size"),
+    ],
+)
+def test_inconsistent_tiny_shapes_raise_clear_errors(tokenizer, update, message):
+    with pytest.raises(ValueError, match=message):
+        build_tiny_model(tokenizer, SMALL.model_copy(update=update))
+
+
+def test_model_config_rejects_unknown_field():
+    with pytest.raises(ValueError, match="tiny_hiden_size"):
+        ModelConfig(tiny_hiden_size=3)
+
+
+def test_missing_checkpoint_directory_raises_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neither 'tiny' nor a local checkpoint"):
+        load_model(ModelConfig(name_or_path=str(tmp_path / "nowhere")))
+
+
+def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path):
+    model = build_tiny_model(tokenizer, SMALL, seed=2)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    loaded, loaded_tokenizer = load_policy(ModelConfig(name_or_path=str(tmp_path)))
+    ids = torch.tensor([tokenizer("push the box").input_ids])
+    with torch.no_grad():
+        assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+    assert len(loaded_tokenizer) == len(tokenizer)
+    assert loaded_tokenizer.padding_side == "left"
