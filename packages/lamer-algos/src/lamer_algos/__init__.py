@@ -11,6 +11,7 @@ from lamer_algos.batch import AdvantageInput, TrialColumns, as_advantage_input
 from lamer_algos.gae import gae, gae_advantages_and_returns
 from lamer_algos.gigpo import GiGPOParts, gigpo, gigpo_parts
 from lamer_algos.grpo import grpo
+from lamer_algos.policy_loss import PolicyLoss, agg_loss, ppo_policy_loss
 from lamer_algos.registry import (
     ENTRY_POINT_GROUP,
     Estimator,
@@ -30,7 +31,9 @@ __all__ = [
     "AdvantageInput",
     "Estimator",
     "GiGPOParts",
+    "PolicyLoss",
     "TrialColumns",
+    "agg_loss",
     "as_advantage_input",
     "cross_attempt_returns",
     "estimator_names",
@@ -41,6 +44,7 @@ __all__ = [
     "gigpo_parts",
     "grpo",
     "masked_whiten",
+    "ppo_policy_loss",
     "register_estimator",
     "reinforce_pp",
     "reinforce_pp_baseline",
