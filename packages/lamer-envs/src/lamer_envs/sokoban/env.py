@@ -38,6 +38,7 @@ from lamer_envs.protocol import (
     text_space,
 )
 from lamer_envs.sokoban.generator import GeneratedRoom, generate_task
+from lamer_envs.sokoban.grid import state_from_arrays
 from lamer_envs.sokoban.parsing import (
     ACTION_END,
     ACTION_START,
@@ -47,7 +48,7 @@ from lamer_envs.sokoban.parsing import (
 )
 from lamer_envs.sokoban.room import STEP_PENALTY, SokobanRoom
 from lamer_envs.sokoban.rules import sokoban_action_format, sokoban_rules
-from lamer_envs.sokoban.solver import bfs_solution
+from lamer_envs.sokoban.solver import bfs_solution, shortest_solution_length
 
 #: Longest action text the action space describes; longer responses are still parsed.
 MAX_ACTION_CHARS = 8192
@@ -159,10 +160,16 @@ class SokobanEnv(gymnasium.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Start the task of ``seed`` (the same seed always gives the same room)."""
+        """Start the task of ``seed`` (the same seed always gives the same room).
+
+        ``options={"room_fixed": grid, "room_state": grid}`` (reference 0..5 grids)
+        starts from a given room instead of generating one.
+        """
         super().reset(seed=seed)
         task = self._task_cache.get(seed) if seed is not None else None
-        if task is not None:
+        if options and "room_fixed" in options:
+            generated = self._room_from_options(options)
+        elif task is not None:
             self._task_cache.move_to_end(seed)
             generated, rng_state = task
             # Leave the generator exactly where a fresh generation would have left it.
@@ -251,6 +258,13 @@ class SokobanEnv(gymnasium.Env[str, str]):
         return None
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _room_from_options(self, options: dict[str, Any]) -> GeneratedRoom:
+        if "room_state" not in options:
+            raise ValueError("options with 'room_fixed' also need 'room_state'")
+        grid, player, boxes = state_from_arrays(options["room_fixed"], options["room_state"])
+        length = shortest_solution_length(grid, player, boxes, self.search_depth)
+        return GeneratedRoom(grid, player, boxes, length, attempts=0)
 
     def _read_actions(self, response: Any) -> list[int] | None:
         if not isinstance(response, str):
