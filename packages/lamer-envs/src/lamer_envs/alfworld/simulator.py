@@ -166,6 +166,10 @@ class Simulator:
         return self._fingerprint + hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
     @property
+    def game_id(self) -> str:
+        return self.game.game_id
+
+    @property
     def held_item(self) -> str | None:
         return self._item_names[self.holding] if self.holding >= 0 else None
 
