@@ -141,7 +141,8 @@ def _record(scenario: Scenario) -> tuple[Any, str, list[list[TurnRecord]]]:
         turns = []
         for response in script:
             observation, reward, terminated, truncated, info = env.step(response)
-            turns.append(TurnRecord(info["action"], observation, reward))
+            action = info["action"] if info["action_is_valid"] else None
+            turns.append(TurnRecord(action, observation, reward))
             if terminated or truncated or info["won"]:
                 break
         attempts.append(turns)

@@ -82,7 +82,7 @@ def test_minesweeper_reflect_case(case):
 
 def test_sokoban_play_responses_flow_through_env_step_into_memory(sokoban_envs):
     """Every play response is stepped in a real env and recorded; the memory's turns
-    carry the env's canonical action (or its invalid marker) and its observation."""
+    carry the env's canonical action (``None`` when invalid) and its observation."""
     env = sokoban_envs[3]
     observation, _ = env.reset(seed=7)
     memory = TrialMemory(observation)
@@ -93,7 +93,8 @@ def test_sokoban_play_responses_flow_through_env_step_into_memory(sokoban_envs):
         if parsed.is_valid:
             # A turn may stop early when the episode ends: a prefix of the parsed moves.
             assert parsed.action.startswith(info["action"])
-        memory.record_turn(info["action"], observation, reward)
+        memory.record_turn(info["action"], observation, reward, valid=info["action_is_valid"])
+        assert (memory.current_turns[-1].action is None) == (not parsed.is_valid)
         if terminated or truncated:
             break
     assert memory.current_observation == observation

@@ -57,7 +57,7 @@ ATTEMPTS = [
         TurnRecord("right", _grid(1, 3), -0.1),
         TurnRecord("down", _grid(2, 3), -0.1),
         TurnRecord("down", _grid(3, 3), -0.1),
-        TurnRecord("<invalid>", _grid(3, 3), -0.1),
+        TurnRecord(None, _grid(3, 3), -0.1),
         TurnRecord("left", _grid(3, 2), -0.1),
         TurnRecord("up", _grid(3, 2), -0.1),
     ],

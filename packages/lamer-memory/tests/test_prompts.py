@@ -123,6 +123,17 @@ def test_memory_beyond_the_configured_limits_is_a_clear_error():
         _play(_memory(0, 3), max_turns=3)
 
 
+def test_invalid_turn_is_shown_without_an_action():
+    memory = TrialMemory(START)
+    memory.record_turn("<invalid>", "obs", -0.1, valid=False)
+    memory.record_turn(None, "obs2", -0.1)
+    assert [t.action for t in memory.current_turns] == [None, None]
+    user = _play(memory)
+    assert "Turn 1: (no valid action) (reward -0.1)" in user
+    assert "Turn 2: (no valid action) (reward -0.1)" in user
+    assert "<invalid>" not in user
+
+
 def test_empty_reflection_is_shown_as_missing():
     user = _play(_memory(1, 0, reflections=("  ",)))
     assert "(no usable reflection was written)" in user

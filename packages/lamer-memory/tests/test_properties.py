@@ -45,7 +45,7 @@ def _trial(draw):
     for _ in range(finished):
         for _ in range(draw(st.integers(0, 3))):
             play = parse_play(draw(MODEL_TEXT), _toy_parse_action)
-            memory.record_turn(play.action or "<invalid>", draw(MODEL_TEXT), -0.1)
+            memory.record_turn(play.action, draw(MODEL_TEXT), -0.1, valid=play.is_valid)
         memory.end_attempt()
         reflection = parse_reflection(draw(MODEL_TEXT), style=draw(st.sampled_from(TAG_STYLES)))
         memory.record_reflection(reflection.text)

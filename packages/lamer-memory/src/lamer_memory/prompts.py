@@ -66,6 +66,7 @@ REFLECT_INSTRUCTION = (
 )
 ATTEMPT_FAILED = "This attempt ended without solving the task."
 NO_TURNS = "No turns were played in this attempt."
+NO_VALID_ACTION = "(no valid action)"
 NO_REFLECTION = "(no usable reflection was written)"
 TURNS_LEFT_OUT = "(turns left out for length)\n"
 REFLECTION_LEFT_OUT = "(reflection left out for length)\n"
@@ -81,7 +82,8 @@ def _reward_text(reward: float) -> str:
 
 
 def _turn_line(number: int, turn: TurnRecord) -> str:
-    return f"Turn {number}: {turn.action} (reward {_reward_text(turn.reward)})\n"
+    action = NO_VALID_ACTION if turn.action is None else turn.action
+    return f"Turn {number}: {action} (reward {_reward_text(turn.reward)})\n"
 
 
 def _state_after(number: int, observation: str) -> str:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 class TurnRecord:
     """One play turn: the action the env executed and what it returned."""
 
-    action: str
-    """Canonical action text (the env's ``info["action"]``; its invalid marker when none)."""
+    action: str | None
+    """Canonical action text (the env's ``info["action"]``); ``None`` when the response
+    held no valid action."""
     observation: str
     """Observation returned by the env after the action."""
     reward: float
@@ -62,11 +63,19 @@ class TrialMemory:
         self._current = AttemptRecord()
 
     # -- recording ---------------------------------------------------------------------
-    def record_turn(self, action: str, observation: str, reward: float) -> None:
-        """Append one play turn to the current attempt."""
-        if not isinstance(action, str) or not isinstance(observation, str):
-            raise TypeError("record_turn: action and observation must be str")
-        self._current.turns.append(TurnRecord(action, observation, float(reward)))
+    def record_turn(
+        self, action: str | None, observation: str, reward: float, *, valid: bool = True
+    ) -> None:
+        """Append one play turn to the current attempt.
+
+        Pass the env's ``info["action"]`` and ``valid=info["action_is_valid"]``; an invalid
+        turn (or ``action=None``) is stored with ``action=None`` and shown to the model as
+        a turn without a valid action.
+        """
+        if (action is not None and not isinstance(action, str)) or not isinstance(observation, str):
+            raise TypeError("record_turn: action must be str or None, observation str")
+        stored = action if valid else None
+        self._current.turns.append(TurnRecord(stored, observation, float(reward)))
 
     def end_attempt(self, *, won: bool = False) -> None:
         """Close the current attempt; the next ``record_turn`` starts a new one."""
@@ -174,16 +183,22 @@ class TrialMemoryBatch:
 
     def record_turns(
         self,
-        actions: Sequence[str],
+        actions: Sequence[str | None],
         observations: Sequence[str],
         rewards: Sequence[float],
         active: Sequence[bool] | Sequence[int] | None = None,
+        *,
+        valid: Sequence[bool] | None = None,
     ) -> None:
         """``record_turn`` on each active memory; the sequences are indexed by memory."""
-        if not len(actions) == len(observations) == len(rewards) == len(self.memories):
+        n = len(self.memories)
+        if not len(actions) == len(observations) == len(rewards) == n:
             raise ValueError("record_turns: actions, observations and rewards need one per memory")
+        if valid is not None and len(valid) != n:
+            raise ValueError("record_turns: valid needs one entry per memory")
         for i in self._indices(active):
-            self.memories[i].record_turn(actions[i], observations[i], rewards[i])
+            ok = True if valid is None else bool(valid[i])
+            self.memories[i].record_turn(actions[i], observations[i], rewards[i], valid=ok)
 
     def end_attempts(
         self, won: Sequence[bool], active: Sequence[bool] | Sequence[int] | None = None
