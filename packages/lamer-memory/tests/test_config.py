@@ -11,7 +11,7 @@ def test_defaults_follow_the_paper_sokoban_minesweeper_runs():
     config = PromptConfig()
     assert config.mode == "reflection_only"
     assert (config.max_turns, config.num_attempts, config.max_prompt_tokens) == (7, 3, 2048)
-    assert config.reflection_max_chars == 2000
+    assert (config.reflection_max_chars, config.reflection_style) == (2000, "last_pair")
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,7 @@ def test_all_modes_are_listed():
         {"max_prompt_tokens": -1},
         {"history_window": 2.5},
         {"max_turns": True},
+        {"reflection_style": "first"},
     ],
 )
 def test_bad_values_are_rejected_with_the_field_name(kwargs):

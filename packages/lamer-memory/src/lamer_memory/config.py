@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from lamer_memory.parsing import DEFAULT_REFLECTION_MAX_CHARS, TAG_STYLES, TagStyle
+
 MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
 """What a new attempt is told about the earlier ones.
 
@@ -33,12 +35,20 @@ class PromptConfig:
     """Attempts per trial (shown in the attempt counter)."""
     max_prompt_tokens: int = 2048
     """Token budget of the whole prompt (all messages); older material is dropped to fit."""
-    reflection_max_chars: int = 2000
+    reflection_max_chars: int = DEFAULT_REFLECTION_MAX_CHARS
     """Reflections longer than this (in code points) are cut when parsed."""
+    reflection_style: TagStyle = "last_pair"
+    """Which ``<remark>`` block a reflection is read from (see
+    :data:`lamer_memory.parsing.TagStyle`; the reference styles are for golden tests)."""
 
     def __post_init__(self) -> None:
         if self.mode not in MEMORY_MODES:
             raise ValueError(f"PromptConfig.mode must be one of {MEMORY_MODES}, got {self.mode!r}")
+        if self.reflection_style not in TAG_STYLES:
+            raise ValueError(
+                f"PromptConfig.reflection_style must be one of {TAG_STYLES}, "
+                f"got {self.reflection_style!r}"
+            )
         for name, minimum in (
             ("history_window", 1),
             ("max_turns", 1),
