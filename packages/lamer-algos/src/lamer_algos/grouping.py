@@ -22,7 +22,10 @@ def single_member_divisor(epsilon: float) -> float:
 
 
 def group_codes(*keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense group codes ``0..k-1`` for rows sharing every key; codes follow sorted key order.
+    """Dense group codes ``0..k-1``: rows get the same code iff they share every key.
+
+    The numbering itself carries no meaning (use :func:`first_appearance_codes` for a
+    canonical one).
 
     Args:
         keys: 1-D arrays of equal length ``n`` (ints, strings or other sortable values).
@@ -47,8 +50,12 @@ def _codes_of(key: np.ndarray) -> tuple[np.ndarray, int]:
     if key.size == 0:
         return np.zeros(0, dtype=np.int64), 0
     if key.dtype == object:
-        # Sorting Python objects is slow; fixed-width unicode sorts in C.
-        key = key.astype(str)
+        # Python objects (anchor strings): hashing each once beats sorting them (np.unique
+        # compares objects in Python) or widening them to fixed-width unicode (memory
+        # grows with the longest string).
+        table: dict[object, int] = {}
+        codes = np.fromiter((table.setdefault(k, len(table)) for k in key), np.int64, len(key))
+        return codes, len(table)
     uniques, inverse = np.unique(key, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64, copy=False), len(uniques)
 
