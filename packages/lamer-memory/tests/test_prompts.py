@@ -134,6 +134,23 @@ def test_invalid_turn_is_shown_without_an_action():
     assert "<invalid>" not in user
 
 
+def test_available_actions_follow_the_current_state_and_are_never_dropped():
+    memory = _memory(1, 3)
+    kwargs = {
+        "rules": RULES,
+        "action_format": FORMAT,
+        "available_actions": ["go to desk 1", "look"],
+    }
+    user = _user(play_messages(memory, config=PromptConfig(), **kwargs))
+    assert "Actions available now: go to desk 1, look\n" in user
+    assert (
+        user.index("obs cur t2") < user.index("Actions available now") < user.index("# Your turn")
+    )
+    tight = build_play_prompt(memory, config=PromptConfig(max_prompt_tokens=50), **kwargs)
+    assert "Actions available now: go to desk 1, look" in tight.messages[1]["content"]
+    assert "Actions available" not in _play(memory)
+
+
 def test_empty_reflection_is_shown_as_missing():
     user = _play(_memory(1, 0, reflections=("  ",)))
     assert "(no usable reflection was written)" in user

@@ -66,6 +66,7 @@ REFLECT_INSTRUCTION = (
 )
 ATTEMPT_FAILED = "This attempt ended without solving the task."
 NO_TURNS = "No turns were played in this attempt."
+AVAILABLE_ACTIONS = "Actions available now: "
 NO_VALID_ACTION = "(no valid action)"
 NO_REFLECTION = "(no usable reflection was written)"
 TURNS_LEFT_OUT = "(turns left out for length)\n"
@@ -165,11 +166,14 @@ def build_play_prompt(
     count_tokens: TokenCounter = approx_token_count,
     turn: int | None = None,
     attempt: int | None = None,
+    available_actions: Sequence[str] | None = None,
 ) -> Prompt:
     """The play prompt for the memory's next turn, fitted to ``config.max_prompt_tokens``.
 
     ``turn``/``attempt`` (0-based), when given, must match the memory's own counters;
-    they only guard the caller's bookkeeping.
+    they only guard the caller's bookkeeping. ``available_actions``, for envs that list
+    the actions valid in the current state (WebShop, ALFWorld), are shown right after
+    the current state and never dropped.
     """
     _check_counters(memory, turn, attempt)
     attempt_index, turn_index = memory.attempt, memory.turn
@@ -225,6 +229,8 @@ def build_play_prompt(
         parts.append("\n# Current state\n")
         parts.append(CURRENT_IS_INITIAL)
         parts.append("\n")
+    if available_actions is not None:
+        parts.append(AVAILABLE_ACTIONS + ", ".join(available_actions) + "\n")
 
     if with_memory:
         counter = f"Attempt {attempt_index + 1} of {config.num_attempts}, turn {turn_index + 1} of {config.max_turns}."
@@ -289,6 +295,7 @@ def play_messages(
     count_tokens: TokenCounter = approx_token_count,
     turn: int | None = None,
     attempt: int | None = None,
+    available_actions: Sequence[str] | None = None,
 ) -> list[Message]:
     """Chat messages of the play prompt (see :func:`build_play_prompt`)."""
     return build_play_prompt(
@@ -299,6 +306,7 @@ def play_messages(
         count_tokens=count_tokens,
         turn=turn,
         attempt=attempt,
+        available_actions=available_actions,
     ).messages
 
 
@@ -309,13 +317,18 @@ def play_messages_batch(
     action_format: str | Sequence[str],
     config: PromptConfig,
     count_tokens: TokenCounter = approx_token_count,
+    available_actions: Sequence[Sequence[str] | None] | None = None,
 ) -> list[list[Message]]:
-    """Play messages for many memories; ``rules``/``action_format`` shared or one each."""
+    """Play messages for many memories; ``rules``/``action_format`` shared or one each,
+    ``available_actions`` one entry per memory (or ``None``)."""
     n = len(memories)
     rules_list = [rules] * n if isinstance(rules, str) else list(rules)
     formats = [action_format] * n if isinstance(action_format, str) else list(action_format)
-    if len(rules_list) != n or len(formats) != n:
-        raise ValueError("play_messages_batch: rules/action_format need one entry per memory")
+    available = [None] * n if available_actions is None else list(available_actions)
+    if not len(rules_list) == len(formats) == len(available) == n:
+        raise ValueError(
+            "play_messages_batch: rules/action_format/available_actions need one entry per memory"
+        )
     return [
         build_play_prompt(
             memory,
@@ -323,8 +336,9 @@ def play_messages_batch(
             action_format=f,
             config=config,
             count_tokens=count_tokens,
+            available_actions=a,
         ).messages
-        for memory, r, f in zip(memories, rules_list, formats, strict=True)
+        for memory, r, f, a in zip(memories, rules_list, formats, available, strict=True)
     ]
 
 

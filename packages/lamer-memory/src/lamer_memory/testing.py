@@ -38,12 +38,15 @@ def play_snapshot(
     mode: MemoryMode,
     later_turn: int,
     config: PromptConfig | None = None,
+    available_actions: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> str:
     """Play prompts of one mode at attempts 1 and 3, turn 1 and turn ``later_turn + 1``.
 
     ``attempts[i]`` are the turns of attempt ``i`` (three attempts needed) and
     ``reflections[i]`` the reflection written after it. The later turn uses the first
     ``later_turn`` turns of the attempt (fewer when the attempt ended earlier).
+    ``available_actions[i][t]``, when given, lists the actions available before turn
+    ``t`` of attempt ``i``.
     """
     config = replace(config or PromptConfig(), mode=mode)
     sections = []
@@ -57,8 +60,13 @@ def play_snapshot(
                 memory.record_reflection(reflections[previous])
             for turn in attempts[attempt][:played]:
                 memory.record_turn(turn.action, turn.observation, turn.reward)
+            available = None if available_actions is None else available_actions[attempt][played]
             prompt = build_play_prompt(
-                memory, rules=rules, action_format=action_format, config=config
+                memory,
+                rules=rules,
+                action_format=action_format,
+                config=config,
+                available_actions=available,
             )
             title = (
                 f"play | mode {mode} | attempt {attempt + 1} | turn {played + 1} | "
