@@ -121,6 +121,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
 
             self._real_games = RealGameFiles(self.split, data_path=data_path)
         self._session: Any = None
+        self._session_seed: int | None = None
         self._initial_observation = ""
         self._game_id = ""
         self._episode_over = False
@@ -183,8 +184,10 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
             self._session = Simulator(game, max_steps=self.max_steps)
         elif self._real_games is not None:
             self._session = self._real_games.open(seed, max_steps=self.max_steps)
-        else:
+        elif not (self._session_seed == seed and isinstance(self._session, Simulator)):
+            # A new attempt at the same seed only rewinds the engine (no rebuild).
             self._session = Simulator(self._game_for_seed(seed), max_steps=self.max_steps)
+        self._session_seed = seed if game is None and self._real_games is None else None
         self._session.reset()
         self._episode_over = False
         self._initial_observation = self._session.intro
