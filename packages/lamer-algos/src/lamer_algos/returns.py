@@ -51,33 +51,63 @@ def cross_attempt_returns(
     if n == 0:
         return returns, episode_rewards
 
-    trajectory_code, _ = group_codes(trajectory)
-    # lexsort: the last key is the primary one. Reflect rows sort before their attempt's plays.
-    order = np.lexsort((turn, ~is_reflect, attempt, trajectory_code))
-    sorted_trajectory = trajectory_code[order]
-    sorted_is_play = ~is_reflect[order]
-
-    play_rows = order[sorted_is_play]
-    play_returns = _play_returns(
-        trajectory_code[play_rows], attempt[play_rows], reward[play_rows], step_gamma, traj_gamma
+    # Integer ids sort as they are; other ids (strings) become dense integer codes first.
+    trajectory_key = (
+        trajectory if np.issubdtype(trajectory.dtype, np.integer) else group_codes(trajectory)[0]
     )
+    order = _time_order(trajectory_key, attempt, is_reflect, turn)
+    if order is not None:
+        trajectory_key, attempt, is_reflect, reward = (
+            column[order] for column in (trajectory_key, attempt, is_reflect, reward)
+        )
+    is_play = ~is_reflect
+    play_trajectory, play_attempt, play_reward = (
+        column[is_play] for column in (trajectory_key, attempt, reward)
+    )
+    play_returns = _play_returns(play_trajectory, play_attempt, play_reward, step_gamma, traj_gamma)
 
-    # Every sorted position looks up the first play row at or after it, in its own trial.
-    positions = np.arange(n)
-    next_play = np.minimum.accumulate(np.where(sorted_is_play, positions, n)[::-1])[::-1]
+    # Every row looks up the first play row at or after it (itself, for a play row); a
+    # reflect row takes that row's return if it belongs to the same trial, else 0.
+    next_play = np.minimum.accumulate(np.where(is_play, np.arange(n), n)[::-1])[::-1]
     has_next = next_play < n
-    has_next[has_next] &= sorted_trajectory[next_play[has_next]] == sorted_trajectory[has_next]
-    play_index = np.cumsum(sorted_is_play) - 1
-    sorted_returns = np.zeros(n, dtype=np.float64)
-    sorted_returns[has_next] = play_returns[play_index[next_play[has_next]]]
-    returns[order] = sorted_returns
+    has_next[has_next] &= trajectory_key[next_play[has_next]] == trajectory_key[has_next]
+    play_index = np.cumsum(is_play) - 1
+    returns[has_next] = play_returns[play_index[next_play[has_next]]]
 
-    play = ~is_reflect
-    if play.any():
-        attempt_code, num_attempts = group_codes(trajectory_code[play], attempt[play])
-        attempt_sum = np.bincount(attempt_code, weights=reward[play], minlength=num_attempts)
-        episode_rewards[play] = attempt_sum[attempt_code]
+    # Play rows of one attempt are contiguous in time order: sum each run.
+    if len(play_reward):
+        new_attempt = np.ones(len(play_reward), dtype=bool)
+        new_attempt[1:] = (play_trajectory[1:] != play_trajectory[:-1]) | (
+            play_attempt[1:] != play_attempt[:-1]
+        )
+        attempt_index = np.cumsum(new_attempt) - 1
+        attempt_sum = np.bincount(attempt_index, weights=play_reward)
+        episode_rewards[is_play] = attempt_sum[attempt_index]
+
+    if order is not None:  # back to batch order
+        returns[order], episode_rewards[order] = returns.copy(), episode_rewards.copy()
     return returns, episode_rewards
+
+
+def _time_order(
+    trajectory: np.ndarray, attempt: np.ndarray, is_reflect: np.ndarray, turn: np.ndarray
+) -> np.ndarray | None:
+    """Permutation putting rows in time order per trial, or None if they already are.
+
+    The order is ``(trajectory, attempt, reflect before play, turn)``, ties kept in batch
+    order; batches built trial by trial (``StepBatch.from_trials``) skip the sort.
+    """
+    is_play = ~is_reflect
+    keys = (trajectory, attempt, is_play, turn)
+    # Row i+1 >= row i lexicographically, built from the last key to the first.
+    in_order = np.ones(len(turn) - 1, dtype=bool)
+    for key in reversed(keys):
+        before, after = key[:-1], key[1:]
+        in_order = (before < after) | ((before == after) & in_order)
+    if in_order.all():
+        return None
+    # lexsort: the last key is the primary one.
+    return np.lexsort(keys[::-1])
 
 
 def _play_returns(
@@ -103,7 +133,9 @@ def _play_returns(
     lengths = np.diff(np.r_[starts, m])
     segment = np.repeat(np.arange(len(starts)), lengths)
     from_end = (starts + lengths)[segment] - 1 - np.arange(m)
-    by_distance = np.argsort(from_end, kind="stable")
+    # Small non-negative ints: a 16-bit key lets numpy use its radix sort.
+    sort_key = from_end.astype(np.uint16) if from_end.max() < 2**16 else from_end
+    by_distance = np.argsort(sort_key, kind="stable")
     bounds = np.r_[0, np.cumsum(np.bincount(from_end))]
 
     value = np.zeros(m + 1, dtype=np.float64)
