@@ -42,8 +42,18 @@ def gigpo_parts(
     mode: GiGPOMode = "mean_norm",
     epsilon: float = 1e-6,
 ) -> GiGPOParts:
-    """Episode and step advantages before weighting; see :func:`gigpo`."""
-    data = as_advantage_input(batch)
+    """Episode and step advantages before weighting, and the step groups; see :func:`gigpo`."""
+    episode_advantage, step_advantage, step_codes = _parts(as_advantage_input(batch), mode, epsilon)
+    return GiGPOParts(
+        episode_advantage=episode_advantage,
+        step_advantage=step_advantage,
+        step_group=first_appearance_codes(step_codes),
+    )
+
+
+def _parts(
+    data: AdvantageInput, mode: GiGPOMode, epsilon: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if mode not in ("mean_norm", "mean_std_norm"):
         raise ValueError(f"GiGPO mode must be 'mean_norm' or 'mean_std_norm', got {mode!r}")
     divide_by_std = mode == "mean_std_norm"
@@ -60,11 +70,7 @@ def gigpo_parts(
         step_return, step_codes, num_step_groups,
         divide_by_std=divide_by_std, epsilon=epsilon, single_member="zero",
     )  # fmt: skip
-    return GiGPOParts(
-        episode_advantage=episode_advantage,
-        step_advantage=step_advantage,
-        step_group=first_appearance_codes(step_codes),
-    )
+    return episode_advantage, step_advantage, step_codes
 
 
 def gigpo(
@@ -86,5 +92,5 @@ def gigpo(
         float64 ``(n,)``: one advantage per row; the trainer broadcasts it over the row's
         response tokens.
     """
-    parts = gigpo_parts(batch, mode=mode, epsilon=epsilon)
-    return parts.episode_advantage + step_advantage_w * parts.step_advantage
+    episode_advantage, step_advantage, _ = _parts(as_advantage_input(batch), mode, epsilon)
+    return episode_advantage + step_advantage_w * step_advantage

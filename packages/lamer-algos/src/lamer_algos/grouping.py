@@ -28,7 +28,7 @@ def group_codes(*keys: np.ndarray) -> tuple[np.ndarray, int]:
     canonical one).
 
     Args:
-        keys: 1-D arrays of equal length ``n`` (ints, strings or other sortable values).
+        keys: 1-D arrays of equal length ``n`` (ints, strings or other hashable values).
 
     Returns:
         ``(codes, k)``: int64 array of shape ``(n,)`` and the number of distinct groups.
@@ -38,8 +38,10 @@ def group_codes(*keys: np.ndarray) -> tuple[np.ndarray, int]:
     codes, count = _codes_of(keys[0])
     for key in keys[1:]:
         more, more_count = _codes_of(key)
-        # Combine two dense codes into one integer key; fits int64 since both are < n.
-        codes, count = _codes_of(codes * more_count + more)
+        if len(more) != len(codes):
+            raise ValueError(f"group keys differ in length: {len(codes)} and {len(more)}")
+        # Both codes are < n, so the combined key fits int64.
+        codes, count = _dense(codes * more_count + more, count * more_count)
     return codes, count
 
 
@@ -51,12 +53,27 @@ def _codes_of(key: np.ndarray) -> tuple[np.ndarray, int]:
         return np.zeros(0, dtype=np.int64), 0
     if key.dtype == object:
         # Python objects (anchor strings): hashing each once beats sorting them (np.unique
-        # compares objects in Python) or widening them to fixed-width unicode (memory
-        # grows with the longest string).
+        # compares objects in Python) or widening them to fixed-width unicode (memory grows
+        # with the longest string). setdefault maps each row to the first row holding its
+        # key, iterating in C.
         table: dict[object, int] = {}
-        codes = np.fromiter((table.setdefault(k, len(table)) for k in key), np.int64, len(key))
-        return codes, len(table)
-    uniques, inverse = np.unique(key, return_inverse=True)
+        try:
+            first_row = np.fromiter(map(table.setdefault, key, range(len(key))), np.int64, len(key))
+        except TypeError as error:
+            raise ValueError(f"group keys must be hashable: {error}") from error
+        return _dense(first_row, len(key))
+    return _dense(key, None)
+
+
+def _dense(values: np.ndarray, upper: int | None) -> tuple[np.ndarray, int]:
+    """Renumber values to ``0..k-1``; a presence table when they are small ints in ``[0, upper)``."""
+    n = len(values)
+    if upper is not None and upper <= 8 * n + 1024:
+        present = np.zeros(upper, dtype=bool)
+        present[values] = True
+        rank = np.cumsum(present) - 1
+        return rank[values], int(rank[-1]) + 1 if upper else 0
+    uniques, inverse = np.unique(values, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64, copy=False), len(uniques)
 
 
