@@ -177,10 +177,11 @@ def load_product(
     elif not isinstance(description, str):
         problems.append("'full_description' must be a string or null")
     bullets = raw.get("small_description")
-    bullets = (
-        bullets if isinstance(bullets, list) else [bullets if isinstance(bullets, str) else ""]
-    )
-    if not all(isinstance(bullet, str) for bullet in bullets):
+    if bullets is None:
+        bullets = []
+    elif isinstance(bullets, str):
+        bullets = [bullets]  # upstream wraps a lone string
+    if not isinstance(bullets, list) or not all(isinstance(bullet, str) for bullet in bullets):
         problems.append("'small_description' must be a string or a list of strings")
     try:
         pricing = parse_pricing(raw.get("pricing"))

@@ -57,7 +57,7 @@ search[your keywords] (when the page has a search bar) or click[text of a button
 id or option value] (one of the available actions), e.g. <action>search[red cotton
 t-shirt for men]</action> or <action>click[buy now]</action>."""
 
-_ACTION_TAG = re.compile(r"<action>(.*?)</action>", re.DOTALL | re.IGNORECASE)
+_OPEN_TAG, _CLOSE_TAG = "<action>", "</action>"
 _ACTION = re.compile(r"\s*(search|click)\s*\[(.*)\]\s*", re.DOTALL | re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -68,9 +68,15 @@ def parse_webshop_action(response: str) -> ParsedAction:
     as upstream lower-cases it. Never raises."""
     if not isinstance(response, str):
         return ParsedAction(action=None, is_valid=False)
-    tagged = _ACTION_TAG.findall(response)
-    body = tagged[-1] if tagged else response
-    thought = _ACTION_TAG.sub(" ", response).strip() if tagged else ""
+    # The last complete <action>...</action>, found with rfind: a regex scan is
+    # quadratic on inputs like "<action>" * 5000.
+    end = response.rfind(_CLOSE_TAG)
+    start = response.rfind(_OPEN_TAG, 0, end) if end >= 0 else -1
+    if start >= 0:
+        body = response[start + len(_OPEN_TAG) : end]
+        thought = (response[:start] + " " + response[end + len(_CLOSE_TAG) :]).strip()
+    else:
+        body, thought = response, ""
     match = _ACTION.fullmatch(body)
     if match is None:
         return ParsedAction(action=None, is_valid=False, thought=thought)
@@ -246,7 +252,8 @@ class WebShopEnv(gymnasium.Env):
         return {
             WON: bool(won),
             ACTION_IS_VALID: bool(valid),
-            ANCHOR: self._page.anchor(),
+            # The goal is part of the state: the same page under two goals is not one state.
+            ANCHOR: f"goal {self._goal_index}|{self._page.anchor()}",
             ACTION: action,
             "available_actions": self.available_actions(),
             "instruction": self.goal["instruction_text"],
