@@ -4,6 +4,8 @@
 ``lamer/WebShop-v0`` and ``lamer/ALFWorld-v0`` with gymnasium.
 """
 
+from lamer_envs.checker import TextEnvCheckError, check_text_env
+from lamer_envs.pool import EnvPool, InProcessPool, ProcessPool, StepResults, make_pool
 from lamer_envs.protocol import (
     ACTION,
     ACTION_IS_VALID,
@@ -29,8 +31,15 @@ __all__ = [
     "INFO_KEYS",
     "INVALID_ACTION",
     "WON",
+    "EnvPool",
+    "InProcessPool",
     "ParsedAction",
+    "ProcessPool",
+    "StepResults",
     "TextEnv",
+    "TextEnvCheckError",
+    "check_text_env",
+    "make_pool",
     "register_envs",
     "text_space",
 ]
