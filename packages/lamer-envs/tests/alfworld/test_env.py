@@ -199,3 +199,13 @@ def test_random_agent_rarely_wins() -> None:
                 wins += terminated
                 break
     assert wins <= episodes // 3
+
+
+def test_observation_anchor_mode_uses_the_observation_text() -> None:
+    env = ALFWorldEnv(anchor="observation")
+    obs, info = env.reset(seed=2)
+    assert info[ANCHOR] == obs
+    obs, *_, step_info = env.step("<action>look</action>")
+    assert step_info[ANCHOR] == obs
+    with pytest.raises(ValueError, match="anchor"):
+        ALFWorldEnv(anchor="hash")

@@ -81,6 +81,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
         backend: str = "builtin",
         data_path: str | None = None,
         games: Sequence[Game | Mapping[str, Any]] | None = None,
+        anchor: str = "state",
         render_mode: str | None = None,
     ) -> None:
         """
@@ -94,17 +95,23 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
                 (default ``$ALFWORLD_DATA``).
             games: play these games instead (``reset(seed)`` takes
                 ``games[seed % len(games)]``); e.g. golden-transcript records.
+            anchor: ``"state"`` (default): ``info["anchor"]`` keys the true engine
+                state; ``"observation"``: it is the observation text, as in the
+                reference's GiGPO (where e.g. every "Nothing happens." shares a group).
         """
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if backend not in ("builtin", "real"):
             raise ValueError(f"backend must be 'builtin' or 'real', got {backend!r}")
+        if anchor not in ("state", "observation"):
+            raise ValueError(f"anchor must be 'state' or 'observation', got {anchor!r}")
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.split: Split = make_split(split, in_distribution, out_of_distribution)
         self.max_steps = max_steps
         self.win_reward = float(win_reward)
         self.backend = backend
+        self.anchor = anchor
         self.render_mode = render_mode
         self.observation_space = text_space(max_length=16_384)
         self.action_space = text_space(max_length=512)
@@ -262,7 +269,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
         return {
             WON: won,
             ACTION_IS_VALID: valid,
-            ANCHOR: session.state_key(),
+            ANCHOR: session.state_key() if self.anchor == "state" else session.last_observation,
             ACTION: action,
             ADMISSIBLE_ACTIONS: session.admissible_commands(),
             "action_is_admissible": bool(admissible and valid),

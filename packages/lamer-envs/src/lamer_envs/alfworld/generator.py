@@ -287,7 +287,7 @@ def _draw_game(rng: np.random.Generator, task_type: TaskType, floorplan: int) ->
         )
 
     receptacles, items = named_receptacles_and_items(list(layout), raw_items)
-    present_types = {t for t in {i.type for i in items}}
+    present_types = {i.type for i in items}
     can_contain = {
         rtype: frozenset(CAN_CONTAIN[rtype] & present_types) for rtype in sorted(receptacle_types)
     }
