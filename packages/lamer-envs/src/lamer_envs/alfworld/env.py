@@ -36,6 +36,7 @@ from lamer_envs.alfworld.parsing import (
     ACTION_END,
     ACTION_FORMAT,
     ACTION_START,
+    MAX_COMMAND_LENGTH,
     RULES,
     normalize_command,
     project_response,
@@ -189,12 +190,14 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
         if game is not None:
             game = game if isinstance(game, Game) else game_from_record(game)
             self._session = Simulator(game, max_steps=self.max_steps)
-        elif self._real_games is not None:
-            self._session = self._real_games.open(seed, max_steps=self.max_steps)
-        elif not (self._session_seed == seed and isinstance(self._session, Simulator)):
-            # A new attempt at the same seed only rewinds the engine (no rebuild).
-            self._session = Simulator(self._game_for_seed(seed), max_steps=self.max_steps)
-        self._session_seed = seed if game is None and self._real_games is None else None
+            self._session_seed = None
+        elif self._session is None or self._session_seed != seed:
+            # (A new attempt at the same seed skips this: it only rewinds the engine.)
+            if self._real_games is not None:
+                self._session = self._real_games.open(seed, max_steps=self.max_steps)
+            else:
+                self._session = Simulator(self._game_for_seed(seed), max_steps=self.max_steps)
+            self._session_seed = seed
         self._session.reset()
         self._episode_over = False
         self._initial_observation = self._session.intro
@@ -259,7 +262,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
         if ACTION_START in lowered or ACTION_END in lowered:
             return None
         # A bare command counts only when it is admissible as written (normalised).
-        bare = normalize_command(response) if len(response) <= 4 * 200 else ""
+        bare = normalize_command(response) if len(response) <= 4 * MAX_COMMAND_LENGTH else ""
         if bare and bare in self._session.admissible_commands():
             return bare
         return None
