@@ -198,7 +198,7 @@ def test_random_agent_rarely_wins() -> None:
             if terminated or truncated:
                 wins += terminated
                 break
-    assert wins <= episodes // 3
+    assert wins <= 3  # measured: about 0.2% over all types (tools/bench/alfworld.py)
 
 
 def test_observation_anchor_mode_uses_the_observation_text() -> None:

@@ -194,11 +194,14 @@ def game_from_record(record: Mapping[str, Any]) -> Game:
         floorplan=record.get("floorplan", ""),
     )
     params = record["task_params"]
+    task_type = TaskType(int(record["task_type_id"]))
+    is_look = task_type is TaskType.LOOK_AT_OBJ_IN_LIGHT
     task = Task(
-        task_type=TaskType(int(record["task_type_id"])),
+        task_type=task_type,
         object_target=params["object_target"],
-        parent_target=params.get("parent_target"),
-        toggle_target=params.get("toggle_target"),
+        # Each type uses one of the two targets; a stray value in the other is ignored.
+        parent_target=None if is_look else params.get("parent_target"),
+        toggle_target=params.get("toggle_target") if is_look else None,
         template=record["task_template"],
     )
     return Game(scene=scene, task=task, game_id=str(record.get("game_id", "")))
