@@ -29,7 +29,8 @@ def cross_attempt_returns(
     Args:
         batch: rollout columns of shape ``(n,)`` (e.g. :class:`lamer_core.StepBatch`). Rows
             may come in any order: a trial's rows are ordered by ``(attempt, reflect
-            before play, turn)``, ties kept in batch order.
+            before play, turn)``, ties kept in batch order. A reflect row carries the
+            index of the attempt it precedes.
         step_gamma: discount between consecutive play rows of one attempt.
         traj_gamma: discount from an attempt's first play row back to the previous
             attempt's last play row.
