@@ -176,3 +176,19 @@ def test_empty_batch_gives_empty_returns() -> None:
     empty = StepBatch.from_trials([])
     returns, episode = cross_attempt_returns(empty, step_gamma=0.9, traj_gamma=0.6)
     assert returns.shape == episode.shape == (0,)
+
+
+def test_a_batch_of_only_reflect_rows_gets_zero_returns() -> None:
+    turns = [Turn(attempt=1, phase="reflect", turn=3, prompt="", response="", reward=2.0)]
+    batch = StepBatch.from_trials([Trial(group_id=0, trajectory_id=0, seed=0, turns=turns)])
+    returns, episode = cross_attempt_returns(batch, step_gamma=0.9, traj_gamma=0.6)
+    np.testing.assert_array_equal(returns, [0.0])
+    np.testing.assert_array_equal(episode, [0.0])
+
+
+def test_string_trajectory_ids_are_accepted() -> None:
+    batch = _batch_from_golden(CASES[1]["input"]["trajectories"])
+    named = replace(batch, trajectory_id=np.array(["trial-a"] * len(batch), dtype=object))
+    expected, _ = cross_attempt_returns(batch, step_gamma=0.95, traj_gamma=0.6)
+    returns, _ = cross_attempt_returns(named, step_gamma=0.95, traj_gamma=0.6)
+    np.testing.assert_array_equal(returns, expected)

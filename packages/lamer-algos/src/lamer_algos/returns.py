@@ -120,6 +120,8 @@ def _play_returns(
 ) -> np.ndarray:
     """Returns of play rows already sorted by trial, then time. All arrays ``(m,)``."""
     m = len(reward)
+    if m == 0:
+        return np.zeros(0, dtype=np.float64)
     same_trial_next = np.zeros(m, dtype=bool)
     same_trial_next[:-1] = trajectory[1:] == trajectory[:-1]
     same_attempt_next = np.zeros(m, dtype=bool)
