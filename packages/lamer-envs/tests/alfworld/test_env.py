@@ -14,7 +14,6 @@ from gymnasium.error import ResetNeeded
 import lamer_envs
 from lamer_envs.alfworld.env import ADMISSIBLE_ACTIONS, ALFWorldEnv
 from lamer_envs.alfworld.parsing import normalize_command
-from lamer_envs.alfworld.planner import plan
 from lamer_envs.checker import check_text_env, malformed_actions
 from lamer_envs.protocol import ACTION, ACTION_IS_VALID, ANCHOR, INFO_KEYS, INVALID_ACTION, WON
 
@@ -22,7 +21,7 @@ GOLDEN = Path(__file__).parent / "golden" / "transcripts.jsonl"
 
 
 def _expert_commands(env: ALFWorldEnv) -> list[str]:
-    return plan(env._session)
+    return env.expert_plan()
 
 
 def test_registered_id_builds_the_env_and_passes_the_checker() -> None:
@@ -209,3 +208,14 @@ def test_observation_anchor_mode_uses_the_observation_text() -> None:
     assert step_info[ANCHOR] == obs
     with pytest.raises(ValueError, match="anchor"):
         ALFWorldEnv(anchor="hash")
+
+
+def test_expert_plan_replans_after_detours() -> None:
+    env = ALFWorldEnv(split="eval_all_types")
+    env.reset(seed=4)
+    env.step(f"<action>{env.admissible_actions()[-4]}</action>")  # some detour
+    won = False
+    for command in env.expert_plan():
+        _, _, won, _, _ = env.step(f"<action>{command}</action>")
+    assert won
+    assert env.reset(seed=4)[1]["admissible_actions"] and env.expert_plan()

@@ -42,6 +42,7 @@ from lamer_envs.alfworld.parsing import (
     project_response,
     thought_of,
 )
+from lamer_envs.alfworld.planner import plan
 from lamer_envs.alfworld.scene import Game, game_from_record
 from lamer_envs.alfworld.simulator import Simulator
 from lamer_envs.alfworld.splits import (
@@ -169,6 +170,13 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
             return "look"
         commands = self._session.admissible_commands()
         return commands[int(rng.integers(len(commands)))]
+
+    def expert_plan(self) -> list[str]:
+        """The built-in expert's commands from the current state to a win (``[]`` once
+        the game is over); e.g. for demonstrations. Built-in engine only."""
+        if not isinstance(self._session, Simulator):
+            raise NotImplementedError("expert_plan needs the built-in engine (backend='builtin')")
+        return plan(self._session)
 
     def admissible_actions(self) -> list[str]:
         """The commands valid now (sorted)."""
