@@ -25,11 +25,17 @@ another order, so rooms are not bit-identical to it; the task distribution is th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from lamer_envs.sokoban.grid import SokobanGrid
-from lamer_envs.sokoban.solver import SolutionDistances, shortest_solution_length
+from lamer_envs.sokoban.solver import (
+    MAX_TABLE_STATES,
+    SolutionDistances,
+    estimated_state_count,
+    shortest_solution_length,
+)
 
 #: Stamps of the topology walk (1 = carve), centred on the walker.
 _MASKS = (
@@ -46,6 +52,28 @@ _MASK_CELLS = tuple(
 _WALK_DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1))
 #: Explored-state cap of the reverse play (the reference's).
 MAX_REVERSE_STATES = 300_000
+
+
+class _Uniforms:
+    """Uniform draws handed out one by one from blocks of one ``rng.random`` call each.
+
+    A scalar ``Generator`` call costs microseconds; a generation attempt needs ~70 draws.
+    """
+
+    __slots__ = ("_block", "_rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._block: list[float] = []
+
+    def random(self) -> float:
+        if not self._block:
+            self._block = self._rng.random(128).tolist()[::-1]
+        return self._block.pop()
+
+    def below(self, count: int) -> int:
+        """A uniform int in ``0 .. count - 1``."""
+        return int(self.random() * count)
 
 
 class GenerationError(RuntimeError):
@@ -68,55 +96,76 @@ class GeneratedRoom:
 
 
 def carve_topology(
-    rng: np.random.Generator, rows: int, cols: int, num_steps: int, p_change_directions: float
+    draws: _Uniforms, rows: int, cols: int, num_steps: int, p_change_directions: float
 ) -> list[int]:
     """Flat floor (1) / wall (0) cells carved by a random walk; the border stays wall."""
     level = [0] * (rows * cols)
-    # Draw everything at once: one vectorised call is much cheaper than many scalar ones.
-    changes = (rng.random(num_steps) < p_change_directions).tolist()
-    new_directions = rng.integers(4, size=num_steps + 1).tolist()
-    masks = rng.integers(len(_MASKS), size=num_steps).tolist()
-    direction = _WALK_DIRECTIONS[new_directions[num_steps]]
-    row, col = int(rng.integers(1, rows)), int(rng.integers(1, cols))
-    for step in range(num_steps):
-        if changes[step]:
-            direction = _WALK_DIRECTIONS[new_directions[step]]
+    direction = _WALK_DIRECTIONS[draws.below(4)]
+    row, col = 1 + draws.below(rows - 1), 1 + draws.below(cols - 1)
+    for _ in range(num_steps):
+        if draws.random() < p_change_directions:
+            direction = _WALK_DIRECTIONS[draws.below(4)]
         row = max(min(row + direction[0], rows - 2), 1)
         col = max(min(col + direction[1], cols - 2), 1)
-        for d_row, d_col in _MASK_CELLS[masks[step]]:
+        for d_row, d_col in _MASK_CELLS[draws.below(len(_MASKS))]:
             level[(row + d_row) * cols + col + d_col] = 1
-    for index in range(rows * cols):
-        row, col = divmod(index, cols)
-        if row in (0, rows - 1) or col in (0, cols - 1):
-            level[index] = 0
+    for index in _border_cells(rows, cols):
+        level[index] = 0
     return level
+
+
+@lru_cache(maxsize=64)
+def _border_cells(rows: int, cols: int) -> tuple[int, ...]:
+    return tuple(
+        r * cols + c
+        for r in range(rows)
+        for c in range(cols)
+        if r in (0, rows - 1) or c in (0, cols - 1)
+    )
 
 
 class _ReversePlay:
     """Depth-first pull-only search from the solved state (reference semantics).
 
-    A state is (player, box positions by origin target, which boxes were ever pulled):
-    the reference hashes whole grids in which a never-pulled box differs from a pulled
-    one standing on the same cell. Its recursion enters a child only to return at once
-    when the child is explored or out of depth; here that test runs before the call.
+    A state is (player, box cells, which boxes were ever pulled): the reference hashes
+    whole grids in which a never-pulled box differs from a pulled one standing on the
+    same cell. States are packed into one int for hashing. The reference's recursion
+    enters a child only to return at once when the child is explored or out of depth;
+    here that test runs before the call.
     """
 
     def __init__(self, grid: SokobanGrid, origins: tuple[int, ...], depth: int) -> None:
-        self.grid = grid
+        self.targets = grid.targets
         self.origins = origins
         self.depth = depth
-        cols = grid.cols
+        cols, num_cells = grid.cols, grid.num_cells
         # manhattan[b][cell]: distance of `cell` from box b's origin target.
         self.manhattan = [
-            [abs(o // cols - c // cols) + abs(o % cols - c % cols) for c in range(grid.num_cells)]
+            [abs(o // cols - c // cols) + abs(o % cols - c % cols) for c in range(num_cells)]
             for o in origins
         ]
-        self.explored: set[tuple[int, int, int]] = set()
+        # moves[cell]: (cell moved to, cell behind) of each action that does not hit a wall.
+        up, down, left, right = grid.neighbours[1:]
+        self.moves = [
+            tuple(
+                (ahead[cell], behind[cell])
+                for ahead, behind in ((up, down), (down, up), (left, right), (right, left))
+                if ahead[cell] >= 0
+            )
+            for cell in range(num_cells)
+        ]
+        self.box_shift = 16  # player indices stay below 2**16
+        self.mask_shift = 16 + num_cells
+        self.explored: set[int] = set()
         self.best_score = -1
-        self.best: tuple[int, tuple[int, ...], int] = (-1, origins, 0)
+        self.best: tuple[int, tuple[int, ...], int, int] = (-1, origins, 0, 0)
 
-    def run(self, player: int) -> tuple[int, tuple[int, ...], int]:
-        """``(player, box positions, total displacement)`` of the best state found."""
+    def run(self, player: int) -> tuple[int, tuple[int, ...], int, int]:
+        """``(player, box positions, total displacement, depth)`` of the best state found.
+
+        ``depth`` (moves from the solved state) bounds the best state's solution length:
+        replaying its reverse moves forwards solves it.
+        """
         boxes = sum(1 << i for i in self.origins)
         if self.depth > 1:
             self._search(player, boxes, self.origins, 0, 0, 0, -1, self.depth - 1)
@@ -135,33 +184,31 @@ class _ReversePlay:
     ) -> None:
         # `ttl` is already decremented for this call (the reference's `ttl -= 1`).
         explored = self.explored
-        explored.add((player, boxes, pulled_mask))
-        targets = self.grid.targets
+        box_shift, mask_shift = self.box_shift, self.mask_shift
+        explored.add(player | boxes << box_shift | pulled_mask << mask_shift)
+        targets = self.targets
         # Scored only when every target is visibly empty: no box on one, no player on one.
         if not (boxes & targets or targets >> player & 1):
             score = swaps * displacement
             if score > self.best_score:
                 self.best_score = score
-                self.best = (player, positions, displacement)
+                self.best = (player, positions, displacement, self.depth - 1 - ttl)
         elif self.best_score < 0:
             self.best_score = 0
-            self.best = (player, positions, displacement)
+            self.best = (player, positions, displacement, self.depth - 1 - ttl)
         child_ttl = ttl - 1
         if child_ttl <= 0:
             return
-        neighbours = self.grid.neighbours
-        for action, back in ((1, 2), (2, 1), (3, 4), (4, 3)):
-            step_to = neighbours[action][player]
-            if step_to < 0 or boxes >> step_to & 1:
+        for step_to, behind in self.moves[player]:
+            if boxes >> step_to & 1:
                 continue  # blocked: the state does not change, nothing new to explore
             if len(explored) >= MAX_REVERSE_STATES:
                 return
-            behind = neighbours[back][player]
             if behind >= 0 and boxes >> behind & 1:
                 index = positions.index(behind)
                 new_mask = pulled_mask | (1 << index)
                 new_boxes = boxes ^ (1 << behind) ^ (1 << player)
-                if (step_to, new_boxes, new_mask) in explored:
+                if step_to | new_boxes << box_shift | new_mask << mask_shift in explored:
                     continue
                 distances = self.manhattan[index]
                 self._search(
@@ -174,7 +221,7 @@ class _ReversePlay:
                     index,
                     child_ttl,
                 )
-            elif (step_to, boxes, pulled_mask) not in explored:
+            elif step_to | boxes << box_shift | pulled_mask << mask_shift not in explored:
                 self._search(
                     step_to,
                     boxes,
@@ -188,19 +235,21 @@ class _ReversePlay:
 
 
 def _wander(
-    rng: np.random.Generator,
+    draws: _Uniforms,
     grid: SokobanGrid,
     player: int,
     boxes: int,
     move_probability: float,
     continue_probability: float = 0.5,
     max_moves: int = 3,
-) -> int:
-    """Move the player up to ``max_moves`` random steps onto free cells it has not visited."""
-    if rng.random() > move_probability:
-        return player
+) -> tuple[int, int]:
+    """Move the player up to ``max_moves`` random steps onto free cells it has not
+    visited; returns ``(player, moves made)``."""
+    if draws.random() > move_probability:
+        return player, 0
     visited = [player]
-    for moves in range(1, max_moves + 1):
+    moves = 0
+    while moves < max_moves:
         options = [
             cell
             for cell in (grid.neighbours[a][player] for a in (1, 2, 3, 4))
@@ -208,11 +257,12 @@ def _wander(
         ]
         if not options:
             break
-        player = options[int(rng.integers(len(options)))]
+        player = options[draws.below(len(options))]
         visited.append(player)
-        if moves >= max_moves or rng.random() > continue_probability:
+        moves += 1
+        if moves >= max_moves or draws.random() > continue_probability:
             break
-    return player
+    return player, moves
 
 
 def generate_room(
@@ -224,35 +274,51 @@ def generate_room(
     p_change_directions: float = 0.35,
     search_depth: int = 100,
     tries: int = 4,
-) -> tuple[SokobanGrid, int, int]:
-    """One generation attempt: ``(grid, player, boxes)``. Raises :class:`GenerationError`."""
+) -> tuple[SokobanGrid, int, int, int]:
+    """One generation attempt: ``(grid, player, boxes, solution_bound)``.
+
+    ``solution_bound`` is the length of a known solution (reverse play + wander moves),
+    an upper bound on the shortest one. Raises :class:`GenerationError`.
+    """
     rows, cols = dim_room
     if num_gen_steps is None:
         num_gen_steps = int(1.7 * (rows + cols))
+    draws = _Uniforms(rng)
     for _ in range(tries):
-        level = carve_topology(rng, rows, cols, num_gen_steps, p_change_directions)
+        level = carve_topology(draws, rows, cols, num_gen_steps, p_change_directions)
         floor = [i for i, value in enumerate(level) if value]
         if len(floor) <= num_boxes + 1:
             raise GenerationError(
                 f"{len(floor)} floor cells cannot hold a player and {num_boxes} boxes"
             )
-        player = floor.pop(int(rng.integers(len(floor))))
-        origins = []
-        for _ in range(num_boxes):
-            origins.append(floor.pop(int(rng.integers(len(floor)))))
+        player = floor.pop(draws.below(len(floor)))
+        origins = [floor.pop(draws.below(len(floor))) for _ in range(num_boxes)]
         for origin in origins:
             level[origin] = 2
         grid = SokobanGrid.from_flat(rows, cols, level)
         search = _ReversePlay(grid, tuple(sorted(origins)), search_depth)
-        player, positions, displacement = search.run(player)
+        player, positions, displacement, depth = search.run(player)
         if displacement > 0:
             break
     else:
         raise GenerationError("reverse play moved no box")
     boxes = sum(1 << i for i in positions)
     move_probability = 0.8 if displacement == 1 else 0.5
-    player = _wander(rng, grid, player, boxes, move_probability)
-    return grid, player, boxes
+    player, wander_moves = _wander(draws, grid, player, boxes, move_probability)
+    return grid, player, boxes, depth + wander_moves
+
+
+def _solution_length(
+    grid: SokobanGrid, player: int, boxes: int, num_boxes: int, search_depth: int
+) -> tuple[int, SolutionDistances | None]:
+    """Shortest solution length (0: none within ``search_depth``), with the room's
+    distance table when the room is small enough to build one (cheaper than a BFS
+    here, and the env reuses it for its dead-state checks)."""
+    if estimated_state_count(grid, num_boxes) > MAX_TABLE_STATES:
+        return shortest_solution_length(grid, player, boxes, search_depth), None
+    table = SolutionDistances(grid, num_boxes)
+    distance = table.distance(player, boxes)
+    return (distance if distance is not None and distance <= search_depth else 0), table
 
 
 def generate_task(
@@ -279,7 +345,7 @@ def generate_task(
     last: GeneratedRoom | None = None
     while attempts < max_env_attempts:
         try:
-            grid, player, boxes = generate_room(
+            grid, player, boxes, bound = generate_room(
                 rng,
                 dim_room,
                 num_boxes,
@@ -296,8 +362,10 @@ def generate_task(
                 ) from error
             continue
         attempts += 1
-        length = shortest_solution_length(grid, player, boxes, search_depth)
-        last = GeneratedRoom(grid, player, boxes, length, attempts)
+        if bound < min_steps and attempts < max_env_attempts:
+            continue  # a known solution is already too short: no search needed
+        length, table = _solution_length(grid, player, boxes, num_boxes, search_depth)
+        last = GeneratedRoom(grid, player, boxes, length, attempts, table)
         if min_steps <= length <= max_sol_steps:
             return last
     assert last is not None
