@@ -46,6 +46,8 @@ class Scenario:
     available: Callable[[Any], list[str]] | None = None
     """The env's list of actions valid now, for envs whose prompts show it."""
     kwargs: dict[str, Any] = field(default_factory=dict)
+    reset_options: dict[str, Any] | None = None
+    """Passed to every ``reset`` (a fixed task, independent of the env's generator)."""
     max_prompt_tokens: int = 2048
     """The paper's prompt budget for this env."""
 
@@ -78,6 +80,31 @@ SCENARIOS = {
         module="lamer_envs.sokoban.env",
         cls="SokobanEnv",
         seed=3,
+        # A fixed room (reference 0..5 grids), so the snapshot does not follow generator changes:
+        # 0: # # # # # #
+        # 1: # _ O X _ #
+        # 2: # _ X _ _ #
+        # 3: # _ _ S _ #
+        # 4: # # # _ _ #
+        # 5: # # # # # #
+        reset_options={
+            "room_fixed": [
+                [0, 0, 0, 0, 0, 0],
+                [0, 1, 2, 1, 1, 0],
+                [0, 1, 1, 1, 1, 0],
+                [0, 1, 1, 2, 1, 0],
+                [0, 0, 0, 1, 1, 0],
+                [0, 0, 0, 0, 0, 0],
+            ],
+            "room_state": [
+                [0, 0, 0, 0, 0, 0],
+                [0, 1, 2, 4, 1, 0],
+                [0, 1, 4, 1, 1, 0],
+                [0, 1, 1, 5, 1, 0],
+                [0, 0, 0, 1, 1, 0],
+                [0, 0, 0, 0, 0, 0],
+            ],
+        },
         respond=_scripted(
             [
                 [
@@ -209,7 +236,7 @@ def _record(scenario: Scenario) -> tuple[Any, str, list[list[TurnRecord]], list[
     available: list[list[list[str]]] = []
     initial = None
     for attempt in range(3):
-        observation, _ = env.reset(seed=scenario.seed)
+        observation, _ = env.reset(seed=scenario.seed, options=scenario.reset_options)
         assert initial in (None, observation), "reset(seed) must restart the same task"
         initial = observation
         turns: list[TurnRecord] = []

@@ -8,6 +8,7 @@ own tests feed it plain strings.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -123,8 +124,10 @@ def check_snapshot(path: Path, text: str) -> None:
         )
     stored = path.read_text(encoding="utf-8")
     if stored != text:
+        diff = difflib.unified_diff(
+            stored.splitlines(), text.splitlines(), "stored", "now", lineterm="", n=1
+        )
         raise AssertionError(
             f"prompt differs from snapshot {path.name}. If the change is intended, rerun "
-            f"with {UPDATE_SNAPSHOTS_ENV}=1 and review the diff.\n--- stored\n{stored}\n"
-            f"--- now\n{text}"
+            f"with {UPDATE_SNAPSHOTS_ENV}=1 and review the diff.\n" + "\n".join(list(diff)[:80])
         )
