@@ -1,0 +1,397 @@
+"""The actor: a causal LM trained with PPO-clip on response tokens.
+
+One :meth:`Actor.update` consumes one rollout: the rows' "old" log-probs are recomputed
+with the current weights (the policy that sampled them, up to engine numerics), then
+``ppo_epochs`` passes over mini-batches of rows each take one AdamW step, accumulating
+gradients over micro-batches. Each row's scalar advantage is broadcast over its
+response tokens; prompt tokens never enter the loss.
+
+Micro-batching is exact: every micro-batch's loss is divided by the *mini-batch's*
+token (or row) count, so the accumulated gradient equals the gradient of the whole
+mini-batch's loss regardless of how it is split. Rows are therefore grouped by length
+inside a mini-batch to cut padding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lamer_core.seeding import make_rng
+from lamer_train.ppo_loss import (
+    ClipLevel,
+    KLPenalty,
+    LossAggMode,
+    agg_loss,
+    entropy_from_logits,
+    kl_penalty,
+    ppo_policy_loss,
+)
+
+Sample = tuple[Sequence[int], Sequence[int]]
+"""One training row: ``(prompt_ids, response_ids)``."""
+
+
+class ActorConfig(BaseModel):
+    """PPO update settings (defaults follow the paper's runs where it states them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lr: float = Field(1e-6, gt=0, description="AdamW learning rate (paper: 1e-6).")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW decoupled weight decay.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW (beta1, beta2).")
+    grad_clip: float = Field(
+        1.0, gt=0, description="Clip the global gradient norm to this before each step."
+    )
+    clip_ratio: float = Field(
+        0.2, gt=0, description="PPO clip range epsilon: ratio kept in [1-eps, 1+eps]."
+    )
+    clip_ratio_low: float | None = Field(
+        None, gt=0, description="Lower clip epsilon (None = clip_ratio)."
+    )
+    clip_ratio_high: float | None = Field(
+        None,
+        gt=0,
+        description="Upper clip epsilon (None = clip_ratio; > clip_ratio = 'clip-higher').",
+    )
+    clip_ratio_c: float | None = Field(
+        3.0,
+        gt=1,
+        description="Dual-clip bound for negative advantages: loss <= -A * c (None = off).",
+    )
+    clip_level: ClipLevel = Field(
+        "token", description="'token' PPO ratios, or one 'sequence' ratio per row (GSPO-like)."
+    )
+    loss_agg_mode: LossAggMode = Field(
+        "token-mean",
+        description="How token losses become one number (token-mean: every response token weighs the same).",
+    )
+    kl_coef: float = Field(
+        0.0, ge=0, description="Weight of the KL-to-reference loss; 0 = no reference model (paper)."
+    )
+    kl_penalty: KLPenalty = Field(
+        "low_var_kl", description="KL estimator: kl (k1), abs, mse (k2), low_var_kl (k3)."
+    )
+    entropy_coeff: float = Field(
+        0.0, ge=0, description="Entropy bonus weight; entropy is logged either way."
+    )
+    ppo_epochs: int = Field(1, ge=1, description="Passes over the rollout per update.")
+    mini_batch_size: int = Field(
+        64, ge=1, description="Rows (responses) per optimizer step (paper: 64)."
+    )
+    micro_batch_size: int = Field(
+        16, ge=1, description="Rows per forward/backward pass (gradient accumulation)."
+    )
+    shuffle: bool = Field(False, description="Shuffle rows (seeded) before cutting mini-batches.")
+    temperature: float = Field(
+        1.0,
+        gt=0,
+        description="Divide logits by this when scoring tokens; set it to the rollout temperature.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the mini-batch shuffling.")
+
+    @model_validator(mode="after")
+    def _micro_fits_mini(self) -> ActorConfig:
+        if self.micro_batch_size > self.mini_batch_size:
+            raise ValueError(
+                f"micro_batch_size ({self.micro_batch_size}) must be <= mini_batch_size ({self.mini_batch_size})"
+            )
+        return self
+
+
+class Actor:
+    """PPO learner around a transformers causal LM.
+
+    Args:
+        model: the policy (``AutoModelForCausalLM``); updated in place, so an engine
+            sharing the module samples from the new weights at once.
+        config: :class:`ActorConfig`.
+        ref_model: frozen reference policy for the KL loss (needed iff ``kl_coef > 0``).
+    """
+
+    def __init__(
+        self, model: torch.nn.Module, config: ActorConfig, ref_model: torch.nn.Module | None = None
+    ) -> None:
+        if config.kl_coef > 0 and ref_model is None:
+            raise ValueError("kl_coef > 0 needs a ref_model (a frozen copy of the initial policy)")
+        self.model = model
+        self.config = config
+        self.ref_model = ref_model
+        if ref_model is not None:
+            ref_model.eval().requires_grad_(False)
+        self.optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=config.lr,
+            betas=config.betas,
+            weight_decay=config.weight_decay,
+        )
+        self.updates_done = 0
+        pad = getattr(getattr(model, "config", None), "pad_token_id", None)
+        self.pad_id = int(pad) if pad is not None else 0
+
+    # -- scoring ---------------------------------------------------------------------
+    def compute_log_probs(
+        self, samples: Sequence[Sample], model: torch.nn.Module | None = None
+    ) -> list[torch.Tensor]:
+        """Log-probs of each row's response tokens (float32, shape (len(response),)),
+        without gradients, in row order."""
+        model = model or self.model
+        out: list[torch.Tensor] = [torch.empty(0)] * len(samples)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                for rows in self._micro_batches(range(len(samples)), samples):
+                    log_probs, _, mask = self._score(
+                        model, [samples[i] for i in rows], with_entropy=False
+                    )
+                    for slot, row in enumerate(rows):
+                        out[row] = log_probs[slot, : int(mask[slot].sum())].cpu()
+        finally:
+            model.train(was_training)
+        return out
+
+    def _score(
+        self, model: torch.nn.Module, rows: Sequence[Sample], with_entropy: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """Per-token log-probs (and entropies) of the responses, shape (rows, R).
+
+        Layout: prompts left-padded to one width P, responses right-padded to R, so the
+        logits of every response token sit in the last R+1 positions and the model's
+        ``logits_to_keep`` computes the 151k-wide output head for those only. Going
+        through the model's own forward keeps this valid under FSDP.
+        """
+        device = next(model.parameters()).device
+        prompt_width = max(len(prompt) for prompt, _ in rows)
+        response_width = max(len(response) for _, response in rows)
+        width = prompt_width + response_width
+        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        response_mask = torch.zeros((len(rows), response_width), dtype=torch.float32)
+        for slot, (prompt, response) in enumerate(rows):
+            start = prompt_width - len(prompt)
+            input_ids[slot, start:prompt_width] = torch.as_tensor(list(prompt), dtype=torch.long)
+            input_ids[slot, prompt_width : prompt_width + len(response)] = torch.as_tensor(
+                list(response), dtype=torch.long
+            )
+            attention_mask[slot, start : prompt_width + len(response)] = 1
+            response_mask[slot, : len(response)] = 1.0
+        input_ids, attention_mask, response_mask = (
+            input_ids.to(device),
+            attention_mask.to(device),
+            response_mask.to(device),
+        )
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        logits = model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            use_cache=False,
+            logits_to_keep=response_width + 1,
+        ).logits[:, :-1, :]  # position t predicts token t+1
+        logits = logits.float() / self.config.temperature
+        targets = input_ids[:, prompt_width:]
+        log_probs = logits.gather(-1, targets[..., None])[..., 0] - torch.logsumexp(logits, dim=-1)
+        entropy = None
+        if with_entropy:
+            if self.config.entropy_coeff > 0:
+                entropy = entropy_from_logits(logits)
+            else:  # logged only: keep it out of the autograd graph
+                with torch.no_grad():
+                    entropy = entropy_from_logits(logits.detach())
+        return log_probs * response_mask, entropy, response_mask
+
+    def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
+        """Rows grouped by total length (less padding), cut into micro-batches."""
+        ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
+        size = self.config.micro_batch_size
+        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+    # -- update ----------------------------------------------------------------------
+    def update(
+        self, samples: Sequence[Sample], advantages: Sequence[float] | np.ndarray
+    ) -> dict[str, float]:
+        """One PPO update over a rollout; returns averaged metrics.
+
+        ``samples[i] = (prompt_ids, response_ids)`` and ``advantages[i]`` (one scalar
+        per row) come from the same row. Rows with an empty response carry no tokens
+        and are skipped.
+        """
+        config = self.config
+        advantages = np.asarray(advantages, dtype=np.float64).reshape(-1)
+        if len(advantages) != len(samples):
+            raise ValueError(f"got {len(samples)} samples but {len(advantages)} advantages")
+        if not np.all(np.isfinite(advantages)):
+            raise ValueError("advantages must be finite (got NaN or inf)")
+        for index, (prompt, _) in enumerate(samples):
+            if len(prompt) == 0:
+                raise ValueError(f"sample {index} has an empty prompt")
+        usable = [i for i, (_, response) in enumerate(samples) if len(response) > 0]
+        metrics = _MetricSums()
+        if not usable:
+            return metrics.result(extra={"optimizer_steps": 0.0, "response_tokens": 0.0})
+
+        old_log_probs = self.compute_log_probs(samples)
+        ref_log_probs = (
+            self.compute_log_probs(samples, self.ref_model) if self.ref_model is not None else None
+        )
+        self.model.train()
+        steps = 0
+        for epoch in range(config.ppo_epochs):
+            order = list(usable)
+            if config.shuffle:
+                rng = make_rng(config.seed, "actor-shuffle", self.updates_done, epoch)
+                order = [order[i] for i in rng.permutation(len(order))]
+            for start in range(0, len(order), config.mini_batch_size):
+                mini = order[start : start + config.mini_batch_size]
+                self.optimizer.zero_grad(set_to_none=True)
+                self.accumulate_gradients(
+                    samples, mini, advantages, old_log_probs, ref_log_probs, metrics
+                )
+                grad_norm = torch.nn.utils.clip_grad_norm_(
+                    self.model.parameters(), config.grad_clip
+                )
+                if torch.isfinite(grad_norm):
+                    self.optimizer.step()
+                    steps += 1
+                else:  # a non-finite gradient would poison AdamW's moments: skip the step
+                    metrics.count("skipped_steps")
+                self.optimizer.zero_grad(set_to_none=True)
+                metrics.step("grad_norm", float(grad_norm))
+        self.updates_done += 1
+        self.model.eval()
+        response_tokens = sum(len(samples[i][1]) for i in usable)
+        return metrics.result(
+            extra={
+                "optimizer_steps": float(steps),
+                "response_tokens": float(response_tokens),
+                "lr": config.lr,
+            }
+        )
+
+    def accumulate_gradients(
+        self,
+        samples: Sequence[Sample],
+        mini: Sequence[int],
+        advantages: np.ndarray,
+        old_log_probs: Sequence[torch.Tensor],
+        ref_log_probs: Sequence[torch.Tensor] | None,
+        metrics: _MetricSums | None = None,
+    ) -> None:
+        """Backward the loss of mini-batch ``mini`` (row indices) into ``.grad``, one
+        micro-batch at a time; the gradients add up to those of the whole mini-batch."""
+        config = self.config
+        metrics = metrics if metrics is not None else _MetricSums()
+        device = next(self.model.parameters()).device
+        tokens = sum(len(samples[i][1]) for i in mini)
+        normaliser = float(tokens) if config.loss_agg_mode == "token-mean" else float(len(mini))
+        for rows in self._micro_batches(mini, samples):
+            log_probs, entropy, mask = self._score(
+                self.model, [samples[i] for i in rows], with_entropy=True
+            )
+            old = _pad([old_log_probs[i] for i in rows], mask.shape[1], device)
+            # Scalar advantage of a row, broadcast over its response tokens only.
+            row_advantages = torch.as_tensor(advantages[rows], dtype=torch.float32, device=device)
+            token_advantages = row_advantages[:, None] * mask
+            policy = ppo_policy_loss(
+                old,
+                log_probs,
+                token_advantages,
+                mask,
+                clip_ratio=config.clip_ratio,
+                clip_ratio_low=config.clip_ratio_low,
+                clip_ratio_high=config.clip_ratio_high,
+                clip_ratio_c=config.clip_ratio_c,
+                loss_agg_mode=config.loss_agg_mode,
+                clip_level=config.clip_level,
+                normaliser=normaliser,
+            )
+            loss = policy.pg_loss
+            micro_tokens = float(mask.sum())
+            if config.entropy_coeff > 0:
+                loss = loss - config.entropy_coeff * agg_loss(
+                    entropy, mask, config.loss_agg_mode, normaliser=normaliser
+                )
+            if ref_log_probs is not None:
+                ref = _pad([ref_log_probs[i] for i in rows], mask.shape[1], device)
+                kl = kl_penalty(log_probs, ref, config.kl_penalty)
+                loss = loss + config.kl_coef * agg_loss(
+                    kl, mask, config.loss_agg_mode, normaliser=normaliser
+                )
+                metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
+            loss.backward()
+            metrics.add("pg_loss", float(policy.pg_loss.detach()))
+            metrics.add("loss", float(loss.detach()))
+            for name in ("pg_clipfrac", "ppo_kl", "pg_clipfrac_lower"):
+                metrics.add_tokens(
+                    name, float(getattr(policy, name).detach()) * micro_tokens, micro_tokens
+                )
+            metrics.add_tokens("entropy", float((entropy.detach() * mask).sum()), micro_tokens)
+
+    # -- checkpointing ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Model weights, optimizer state and the update counter (for exact resumes)."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "updates_done": self.updates_done,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates_done = int(state.get("updates_done", 0))
+
+
+def _pad(rows: list[torch.Tensor], width: int, device: torch.device) -> torch.Tensor:
+    """Right-pad 1-D tensors with zeros into (len(rows), width)."""
+    out = torch.zeros((len(rows), width), dtype=torch.float32, device=device)
+    for slot, row in enumerate(rows):
+        out[slot, : len(row)] = row.to(device)
+    return out
+
+
+class _MetricSums:
+    """Accumulates per-step and token-weighted metrics of one update."""
+
+    def __init__(self) -> None:
+        self.step_sums: dict[str, float] = {}
+        self.step_counts: dict[str, int] = {}
+        self.token_sums: dict[str, float] = {}
+        self.token_counts: dict[str, float] = {}
+        self.loss_sums: dict[str, float] = {}
+        self.counts: dict[str, float] = {}
+
+    def add(self, name: str, value: float) -> None:
+        """A micro-batch's share of a mini-batch loss (shares add up to the mini-batch loss)."""
+        self.loss_sums[name] = self.loss_sums.get(name, 0.0) + value
+
+    def add_tokens(self, name: str, total: float, tokens: float) -> None:
+        self.token_sums[name] = self.token_sums.get(name, 0.0) + total
+        self.token_counts[name] = self.token_counts.get(name, 0.0) + tokens
+
+    def step(self, name: str, value: float) -> None:
+        self.step_sums[name] = self.step_sums.get(name, 0.0) + value
+        self.step_counts[name] = self.step_counts.get(name, 0) + 1
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0.0) + 1.0
+
+    def result(self, extra: dict[str, float]) -> dict[str, float]:
+        steps = max(self.step_counts.get("grad_norm", 0), 1)
+        out = {name: total / steps for name, total in self.loss_sums.items()}
+        out.update(
+            {
+                name: total / max(self.token_counts[name], 1e-9)
+                for name, total in self.token_sums.items()
+            }
+        )
+        out.update({name: total / self.step_counts[name] for name, total in self.step_sums.items()})
+        out.update(self.counts)
+        out.update(extra)
+        return out

@@ -1,0 +1,211 @@
+"""Actor: log-prob scoring, PPO update wiring, exact gradient accumulation, checkpoints."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from lamer_train.actor import Actor, ActorConfig
+from lamer_train.engines.base import SamplingConfig
+from lamer_train.engines.hf import HFEngine
+from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
+
+TINY = ModelConfig(
+    tiny_hidden_size=32,
+    tiny_intermediate_size=64,
+    tiny_num_layers=2,
+    tiny_num_heads=2,
+    tiny_num_kv_heads=1,
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer("qwen3")
+
+
+@pytest.fixture
+def model(tokenizer):
+    return build_tiny_model(tokenizer, TINY, seed=0)
+
+
+def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
+    def ids(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    return [
+        (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
+        (ids("Solve the puzzle."), ids("<action>left</action><|im_end|>")),
+        (
+            ids("Reflect on the last attempt, which failed after pushing the box into a corner."),
+            ids("Avoid corners."),
+        ),
+        (ids("Short."), ids("down")),
+    ]
+
+
+def test_compute_log_probs_match_engine_sampling_log_probs(model, tokenizer):
+    engine = HFEngine(model, tokenizer)
+    prompts = [
+        [{"role": "user", "content": text}]
+        for text in ("Move the box.", "A longer question about walls and goals.")
+    ]
+    completions = engine.generate(
+        prompts, SamplingConfig(temperature=0.8, max_new_tokens=6), seed=4
+    )
+    actor = Actor(model, ActorConfig(temperature=0.8))
+    scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
+    for completion, log_probs in zip(completions, scored, strict=True):
+        assert log_probs.shape == (len(completion.response_ids),)
+        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=1e-4)
+
+
+def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, tokenizer):
+    samples = _samples(tokenizer)
+    together = Actor(model, ActorConfig(micro_batch_size=4, mini_batch_size=4)).compute_log_probs(
+        samples
+    )
+    alone = Actor(model, ActorConfig(micro_batch_size=1, mini_batch_size=4)).compute_log_probs(
+        samples
+    )
+    for a, b in zip(together, alone, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage(model, tokenizer):
+    """With old log-probs recomputed from the same weights, r = 1 on the first step, so
+    the token-mean loss is -sum_i(A_i * len_i) / sum_i(len_i): the hand-computed broadcast."""
+    samples = _samples(tokenizer)
+    advantages = np.array([1.0, -0.5, 2.0, 0.0])
+    actor = Actor(model, ActorConfig(lr=1e-4, mini_batch_size=4, micro_batch_size=2))
+    metrics = actor.update(samples, advantages)
+    lengths = np.array([len(response) for _, response in samples])
+    assert metrics["pg_loss"] == pytest.approx(
+        -(advantages * lengths).sum() / lengths.sum(), abs=1e-5
+    )
+    assert metrics["ppo_kl"] == pytest.approx(0.0, abs=1e-5)
+    assert metrics["pg_clipfrac"] == 0.0
+    assert metrics["optimizer_steps"] == 1
+    assert metrics["response_tokens"] == lengths.sum()
+    assert metrics["entropy"] > 0
+
+
+@pytest.mark.parametrize("loss_agg_mode", ["token-mean", "seq-mean-token-mean"])
+def test_gradient_accumulation_equals_one_big_batch(tokenizer, loss_agg_mode):
+    samples = _samples(tokenizer)
+    advantages = np.array([1.0, -0.5, 2.0, -1.0])
+    grads = []
+    for micro in (1, 4):
+        model = build_tiny_model(tokenizer, TINY, seed=0)
+        actor = Actor(
+            model,
+            ActorConfig(mini_batch_size=4, micro_batch_size=micro, loss_agg_mode=loss_agg_mode),
+        )
+        old = actor.compute_log_probs(samples)
+        actor.accumulate_gradients(samples, [0, 1, 2, 3], advantages, old, None)
+        grads.append(
+            torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        )
+    scale = grads[0].abs().max()
+    assert scale > 0
+    assert (grads[0] - grads[1]).abs().max() <= 1e-4 * scale  # float32 summation order only
+
+
+def test_prompt_tokens_get_no_gradient_signal(tokenizer):
+    """Changing a row's prompt-only padding/partners must not change its response loss:
+    rows with zero advantage contribute nothing, so only row 0's response drives grads."""
+    samples = _samples(tokenizer)
+    advantages = np.array([1.0, 0.0, 0.0, 0.0])
+    model = build_tiny_model(tokenizer, TINY, seed=0)
+    actor = Actor(model, ActorConfig(mini_batch_size=4, micro_batch_size=4))
+    actor.accumulate_gradients(
+        samples, [0, 1, 2, 3], advantages, actor.compute_log_probs(samples), None
+    )
+    together = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+    model.zero_grad(set_to_none=True)
+    # The same row alone, with the normaliser of the full mini-batch (scale by its token share).
+    lengths = [len(r) for _, r in samples]
+    actor.accumulate_gradients(
+        samples[:1], [0], advantages[:1], actor.compute_log_probs(samples[:1]), None
+    )
+    alone = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+    expected = alone * lengths[0] / sum(lengths)
+    assert (together - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+def test_updates_raise_log_prob_of_positive_advantage_response(tokenizer):
+    model = build_tiny_model(tokenizer, TINY, seed=0)
+    samples = _samples(tokenizer)[:2]
+    actor = Actor(
+        model, ActorConfig(lr=3e-3, mini_batch_size=2, micro_batch_size=2, weight_decay=0.0)
+    )
+    before = [lp.sum().item() for lp in actor.compute_log_probs(samples)]
+    for _ in range(5):
+        actor.update(samples, [1.0, -1.0])
+    after = [lp.sum().item() for lp in actor.compute_log_probs(samples)]
+    assert after[0] > before[0] + 0.5
+    assert after[1] < before[1] - 0.5
+
+
+def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(tokenizer):
+    model = build_tiny_model(tokenizer, TINY, seed=0)
+    with pytest.raises(ValueError, match="ref_model"):
+        Actor(model, ActorConfig(kl_coef=0.1))
+    actor = Actor(model, ActorConfig(kl_coef=0.1, lr=1e-3), ref_model=copy.deepcopy(model))
+    samples = _samples(tokenizer)
+    first = actor.update(samples, [1.0, -1.0, 0.5, 0.0])
+    assert first["kl"] == pytest.approx(0.0, abs=1e-6)
+    second = actor.update(samples, [1.0, -1.0, 0.5, 0.0])
+    assert second["kl"] > 0
+
+
+def test_state_dict_round_trip_continues_identically(tokenizer):
+    samples = _samples(tokenizer)
+    config = ActorConfig(lr=1e-3, mini_batch_size=2, micro_batch_size=2, shuffle=True, seed=3)
+    actor = Actor(build_tiny_model(tokenizer, TINY, seed=0), config)
+    actor.update(samples, [1.0, -1.0, 0.5, 0.0])
+    saved = copy.deepcopy(actor.state_dict())
+    restored = Actor(build_tiny_model(tokenizer, TINY, seed=9), config)
+    restored.load_state_dict(saved)
+    assert restored.updates_done == 1
+    actor.update(samples, [0.3, -0.2, 1.0, -1.0])
+    restored.update(samples, [0.3, -0.2, 1.0, -1.0])
+    for (name, a), b in zip(
+        actor.model.state_dict().items(), restored.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def test_rows_with_empty_responses_are_skipped(model, tokenizer):
+    samples = _samples(tokenizer)
+    samples[1] = (samples[1][0], [])
+    metrics = Actor(model, ActorConfig(mini_batch_size=4, micro_batch_size=2)).update(
+        samples, [1.0, 5.0, -1.0, 0.0]
+    )
+    assert metrics["response_tokens"] == sum(len(r) for _, r in samples)
+    assert Actor(model, ActorConfig()).update([(samples[0][0], [])], [1.0])["optimizer_steps"] == 0
+
+
+def test_bad_update_inputs_raise_clear_errors(model, tokenizer):
+    actor = Actor(model, ActorConfig())
+    samples = _samples(tokenizer)
+    with pytest.raises(ValueError, match="4 samples but 3 advantages"):
+        actor.update(samples, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="finite"):
+        actor.update(samples, [1.0, float("nan"), 0.0, 0.0])
+    with pytest.raises(ValueError, match="empty prompt"):
+        actor.update([([], [1, 2])], [1.0])
+
+
+def test_actor_config_validates_fields():
+    with pytest.raises(ValueError, match="micro_batch_size"):
+        ActorConfig(mini_batch_size=4, micro_batch_size=8)
+    with pytest.raises(ValueError, match="clip_ratio_c"):
+        ActorConfig(clip_ratio_c=0.9)
+    with pytest.raises(ValueError, match="learning_rate"):
+        ActorConfig(learning_rate=1e-3)
+    with pytest.raises(ValueError, match="loss_agg_mode"):
+        ActorConfig(loss_agg_mode="mean")
