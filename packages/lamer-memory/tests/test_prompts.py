@@ -151,6 +151,15 @@ def test_available_actions_follow_the_current_state_and_are_never_dropped():
     assert "Actions available" not in _play(memory)
 
 
+def test_rewards_are_shown_compactly_and_negative_zero_as_zero():
+    memory = TrialMemory(START)
+    for reward in (-0.0, 0.0, 0.1 + 0.2, 10.9, -1.0):
+        memory.record_turn("up", "obs", reward)
+    user = _play(memory)
+    lines = [line for line in user.splitlines() if line.startswith("Turn ")]
+    assert [line.split("reward ")[1] for line in lines] == ["0)", "0)", "0.3)", "10.9)", "-1)"]
+
+
 def test_empty_reflection_is_shown_as_missing():
     user = _play(_memory(1, 0, reflections=("  ",)))
     assert "(no usable reflection was written)" in user

@@ -84,7 +84,8 @@ def _reward_text(reward: float) -> str:
 
 def _turn_line(number: int, turn: TurnRecord) -> str:
     action = NO_VALID_ACTION if turn.action is None else turn.action
-    return f"Turn {number}: {action} (reward {_reward_text(turn.reward)})\n"
+    # "+ 0.0" folds -0.0 into 0.0: they share a cache key, so the text must not differ.
+    return f"Turn {number}: {action} (reward {_reward_text(turn.reward + 0.0)})\n"
 
 
 def _state_after(number: int, observation: str) -> str:
