@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lamer_envs.webshop.catalog import load_catalog
+from lamer_core.seeding import make_rng
+from lamer_envs.webshop.catalog import build_catalog, load_catalog
+from lamer_envs.webshop.generator import generate_catalog_files
 from lamer_envs.webshop.goals import (
     NO_PRICE_LIMIT,
     human_goals,
@@ -62,6 +65,55 @@ def test_instruction_text_names_options_and_price(catalog) -> None:
         assert 0 < goal["weight"] <= 1
 
 
+def eager_synthetic_goals(catalog, seed: int = 0) -> list[dict]:
+    """Upstream's eager loop (option combinations in ``itertools.product`` order)."""
+    rng = make_rng(seed, "webshop-price-ceiling", "synthetic")
+    goals = []
+    for product in catalog.products:
+        if not product.get("instruction_text") or not product.get("instruction_attributes"):
+            continue
+        price_upper, price_text = price_ceiling(catalog.prices[product["asin"]], rng)
+        names = sorted(product["options"])
+        for combination in itertools.product(*(product["options"][n] for n in names)):
+            chosen = dict(zip(names, combination, strict=True))
+            option_text = ", and ".join(f"{n}: {v}" for n, v in chosen.items())
+            option_text = f" with {option_text}" if option_text else ""
+            goals.append(
+                {
+                    "asin": product["asin"],
+                    "instruction_text": f"{product['instruction_text']}{option_text}{price_text}",
+                    "price_upper": price_upper,
+                    "goal_options": chosen,
+                }
+            )
+    return goals
+
+
+def test_lazy_goal_table_equals_the_eager_upstream_loop() -> None:
+    files = generate_catalog_files(300, seed=9)
+    catalog = build_catalog(files.products, files.attributes, files.reviews)
+    table = synthetic_goals(catalog, seed=2)
+    eager = eager_synthetic_goals(catalog, seed=2)
+    assert len(table) == len(eager) > 300
+    for position in range(0, len(eager), 7):
+        goal = table[position]
+        assert {key: goal[key] for key in eager[position]} == eager[position]
+    assert table[-1]["instruction_text"] == eager[-1]["instruction_text"]
+    with pytest.raises(IndexError):
+        table[len(table)]
+
+
+def test_weights_follow_upstream_attribute_rarity(catalog) -> None:
+    goals = list(synthetic_goals(catalog))
+    counts: dict[str, int] = {}
+    for goal in goals:
+        for attribute in goal["attributes"]:
+            counts[attribute] = counts.get(attribute, 0) + 1
+    for goal in goals:
+        expected = sum(1 / counts[a] for a in goal["attributes"]) / len(goal["attributes"])
+        assert goal["weight"] == pytest.approx(expected)
+
+
 def test_list_style_keeps_only_the_values(catalog) -> None:
     goals = synthetic_goals(catalog, option_style="list")
     tea = next(g for g in goals if g["asin"] == "B01TEA0001")
@@ -89,7 +141,7 @@ def test_split_is_fixed_disjoint_and_complete(catalog) -> None:
     goals = synthetic_goals(catalog)
     split = split_goals(goals, seed=0, num_test=500)
     assert len(split.test) == len(goals) // 5
-    assert len(split.train) + len(split.test) == len(goals)
+    assert len(split.train) + len(split.test) == len(goals) == len(split.all)
     test_texts = {g["instruction_text"] for g in split.test}
     assert not test_texts & {g["instruction_text"] for g in split.train}
     again = split_goals(synthetic_goals(catalog), seed=0, num_test=500)

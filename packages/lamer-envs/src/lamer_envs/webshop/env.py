@@ -113,6 +113,7 @@ class WebShopEnv(gymnasium.Env):
         self._shop: Shop = get_shop(config)
         self._goals = self._shop.goals(config.split)
         self._goal_index = 0
+        self._goal = self._goals[0]
         self._page = Page()
         self._steps = 0
         self._score: PurchaseScore | None = None
@@ -142,7 +143,7 @@ class WebShopEnv(gymnasium.Env):
     @property
     def goal(self) -> dict[str, Any]:
         """The current goal (upstream's goal dict)."""
-        return self._goals[self._goal_index]
+        return self._goal
 
     @property
     def shop(self) -> Shop:
@@ -187,6 +188,7 @@ class WebShopEnv(gymnasium.Env):
                 f"options['goal_index'] must be an int in [0, {len(self._goals)}), got {goal_index!r}"
             )
         self._goal_index = goal_index
+        self._goal = self._goals[goal_index]
         self._page = Page()
         self._steps = 0
         self._score = None

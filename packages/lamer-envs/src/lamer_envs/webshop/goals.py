@@ -13,12 +13,14 @@
 
 A goal is a dict with upstream's keys: ``asin, category, query, name,
 product_category, instruction_text, attributes, price_upper, goal_options, weight``.
+Synthetic goals are many (one per combination: ~7 per product), so they live in a
+:class:`SyntheticGoals` table that builds each dict on access.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +35,7 @@ PRICE_CEILINGS: tuple[float, ...] = tuple(10.0 * i for i in range(1, 100))
 NO_PRICE_LIMIT = 1000000
 """Upstream's ceiling when no listed ceiling lies above the price."""
 
-
-@dataclass(frozen=True, slots=True)
-class GoalSplit:
-    """The fixed split of a goal list."""
-
-    train: list[dict[str, Any]]
-    test: list[dict[str, Any]]
+Goal = dict[str, Any]
 
 
 def price_ceiling(price: float, rng: np.random.Generator) -> tuple[float, str]:
@@ -52,50 +48,101 @@ def price_ceiling(price: float, rng: np.random.Generator) -> tuple[float, str]:
     return upper, f", and price lower than {upper:.2f} dollars"
 
 
-def synthetic_goals(
-    catalog: Catalog, seed: int = 0, option_style: str = "dict"
-) -> list[dict[str, Any]]:
-    """One goal per option combination of each product with an instruction."""
-    if option_style not in ("dict", "list"):
-        raise ValueError(f"option_style must be 'dict' or 'list', got {option_style!r}")
-    rng = make_rng(seed, "webshop-price-ceiling", "synthetic")
-    goals: list[dict[str, Any]] = []
-    attribute_counts: dict[str, int] = defaultdict(int)
-    for product in catalog.products:
-        attributes = product.get("instruction_attributes")
-        if not product.get("instruction_text") or not attributes:
-            continue  # upstream asserts attributes; a goal without them has no score
-        asin = product["asin"]
-        price_upper, price_text = price_ceiling(catalog.prices[asin], rng)
-        option_names = sorted(product["options"])
-        for combination in itertools.product(*(product["options"][n] for n in option_names)):
-            chosen = dict(zip(option_names, combination, strict=True))
-            option_text = ", and ".join(f"{name}: {value}" for name, value in chosen.items())
-            option_text = f" with {option_text}" if option_text else ""
-            goals.append(
-                {
-                    "asin": asin,
-                    "category": product["category"],
-                    "query": product["query"],
-                    "name": product["Title"],
-                    "product_category": product["product_category"],
-                    "instruction_text": f"{product['instruction_text']}{option_text}{price_text}",
-                    "attributes": list(attributes),
-                    "price_upper": price_upper,
-                    "goal_options": chosen if option_style == "dict" else list(chosen.values()),
-                }
-            )
+@dataclass(frozen=True, slots=True)
+class _ProductGoals:
+    """What the goals of one product share."""
+
+    product: dict[str, Any]
+    option_names: tuple[str, ...]
+    price_upper: float
+    price_text: str
+    weight: float
+
+
+class SyntheticGoals(Sequence[Goal]):
+    """One goal per (product, option combination), in catalog then
+    ``itertools.product`` order; goal dicts are built on access."""
+
+    def __init__(self, catalog: Catalog, seed: int = 0, option_style: str = "dict") -> None:
+        if option_style not in ("dict", "list"):
+            raise ValueError(f"option_style must be 'dict' or 'list', got {option_style!r}")
+        self.option_style = option_style
+        rng = make_rng(seed, "webshop-price-ceiling", "synthetic")
+        entries: list[tuple[dict[str, Any], tuple[str, ...], float, str]] = []
+        counts: list[int] = []
+        attribute_counts: dict[str, int] = defaultdict(int)
+        for product in catalog.products:
+            attributes = product.get("instruction_attributes")
+            if not product.get("instruction_text") or not attributes:
+                continue  # upstream asserts attributes; a goal without them has no score
+            price_upper, price_text = price_ceiling(catalog.prices[product["asin"]], rng)
+            names = tuple(sorted(product["options"]))
+            count = int(np.prod([len(product["options"][name]) for name in names]))
+            if count == 0:
+                continue  # an option without values: no combination to ask for
+            entries.append((product, names, price_upper, price_text))
+            counts.append(count)
             for attribute in attributes:
-                attribute_counts[attribute] += 1
-    for goal in goals:
-        # Upstream's sampling weight: rarer attributes weigh more.
-        goal["weight"] = sum(1.0 / attribute_counts[a] for a in goal["attributes"]) / len(
-            goal["attributes"]
-        )
-    return goals
+                attribute_counts[attribute] += count
+        self._products = [
+            # Upstream's sampling weight: rarer attributes weigh more.
+            _ProductGoals(
+                product,
+                names,
+                price_upper,
+                price_text,
+                sum(1.0 / attribute_counts[a] for a in product["instruction_attributes"])
+                / len(product["instruction_attributes"]),
+            )
+            for product, names, price_upper, price_text in entries
+        ]
+        self._ends = np.cumsum(np.asarray(counts, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def __getitem__(self, index: int) -> Goal:  # type: ignore[override]
+        if not isinstance(index, int | np.integer):
+            raise TypeError("goal tables are indexed by int")
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"goal index {index} out of range [0, {len(self)})")
+        position = int(np.searchsorted(self._ends, index, side="right"))
+        shared = self._products[position]
+        start = int(self._ends[position - 1]) if position else 0
+        return self._build(shared, int(index) - start)
+
+    def _build(self, shared: _ProductGoals, combination: int) -> Goal:
+        product = shared.product
+        values = []
+        for name in reversed(shared.option_names):  # itertools.product: last name fastest
+            choices = product["options"][name]
+            combination, pick = divmod(combination, len(choices))
+            values.append(choices[pick])
+        chosen = dict(zip(shared.option_names, reversed(values), strict=True))
+        option_text = ", and ".join(f"{name}: {value}" for name, value in chosen.items())
+        option_text = f" with {option_text}" if option_text else ""
+        return {
+            "asin": product["asin"],
+            "category": product["category"],
+            "query": product["query"],
+            "name": product["Title"],
+            "product_category": product["product_category"],
+            "instruction_text": f"{product['instruction_text']}{option_text}{shared.price_text}",
+            "attributes": list(product["instruction_attributes"]),
+            "price_upper": shared.price_upper,
+            "goal_options": chosen if self.option_style == "dict" else list(chosen.values()),
+            "weight": shared.weight,
+        }
 
 
-def human_goals(catalog: Catalog, seed: int = 0) -> list[dict[str, Any]]:
+def synthetic_goals(catalog: Catalog, seed: int = 0, option_style: str = "dict") -> SyntheticGoals:
+    """One goal per option combination of each product with an instruction."""
+    return SyntheticGoals(catalog, seed, option_style)
+
+
+def human_goals(catalog: Catalog, seed: int = 0) -> list[Goal]:
     """One goal per human instruction (products loaded with a human instruction file)."""
     rng = make_rng(seed, "webshop-price-ceiling", "human")
     goals = []
@@ -124,12 +171,39 @@ def human_goals(catalog: Catalog, seed: int = 0) -> list[dict[str, Any]]:
     return goals
 
 
-def split_goals(goals: list[dict[str, Any]], seed: int = 0, num_test: int = 500) -> GoalSplit:
+class GoalView(Sequence[Goal]):
+    """Some goals of a table, by position (a split)."""
+
+    def __init__(self, goals: Sequence[Goal], positions: np.ndarray) -> None:
+        self._goals = goals
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __getitem__(self, index: int) -> Goal:  # type: ignore[override]
+        return self._goals[int(self._positions[index])]
+
+
+@dataclass(frozen=True, slots=True)
+class GoalSplit:
+    """The fixed split of a goal table."""
+
+    train: GoalView
+    test: GoalView
+    all: GoalView
+    """Train goals, then test goals."""
+
+
+def split_goals(goals: Sequence[Goal], seed: int = 0, num_test: int = 500) -> GoalSplit:
     """Shuffle once with ``seed``; the first ``min(num_test, len // 5)`` goals are the
     test split (at least one when there are two or more goals), the rest train."""
     if len(goals) < 2:
         raise ValueError(f"need at least 2 goals to split, got {len(goals)}")
     order = make_rng(seed, "webshop-goal-split").permutation(len(goals))
-    shuffled = [goals[int(i)] for i in order]
     test_size = max(1, min(num_test, len(goals) // 5))
-    return GoalSplit(train=shuffled[test_size:], test=shuffled[:test_size])
+    return GoalSplit(
+        train=GoalView(goals, order[test_size:]),
+        test=GoalView(goals, order[:test_size]),
+        all=GoalView(goals, np.concatenate([order[test_size:], order[:test_size]])),
+    )

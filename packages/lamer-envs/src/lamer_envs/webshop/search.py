@@ -12,6 +12,7 @@ Porter stemmer (a light plural stemmer instead), Lucene's English stop words, an
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -67,6 +68,7 @@ STOP_WORDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(token: str) -> str:
     """A light plural stemmer (S-stemmer rules): ``shoes -> shoe``, ``berries -> berry``."""
     if len(token) <= 3 or token.endswith(("ss", "us", "is")):

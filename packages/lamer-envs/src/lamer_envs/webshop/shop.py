@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Any
 
 from lamer_envs.webshop.catalog import Catalog, build_catalog, load_catalog
 from lamer_envs.webshop.config import WebShopConfig
 from lamer_envs.webshop.generator import generate_catalog_files
-from lamer_envs.webshop.goals import GoalSplit, human_goals, split_goals, synthetic_goals
+from lamer_envs.webshop.goals import (
+    GoalSplit,
+    GoalView,
+    human_goals,
+    split_goals,
+    synthetic_goals,
+)
 from lamer_envs.webshop.search import SEARCH_RETURN_N, SearchIndex
 
 
@@ -26,13 +31,11 @@ class Shop:
     index: SearchIndex
     split: GoalSplit
 
-    def goals(self, split: str) -> list[dict[str, Any]]:
+    def goals(self, split: str) -> GoalView:
         """Goals of ``"train"``, ``"test"`` or ``"all"`` (train then test)."""
-        if split == "train":
-            return self.split.train
-        if split == "test":
-            return self.split.test
-        return self.split.train + self.split.test
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        return getattr(self.split, split)
 
     def search(self, query: str) -> tuple[str, ...]:
         """Asins of the top 50 products for ``query``."""
