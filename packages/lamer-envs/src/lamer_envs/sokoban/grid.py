@@ -87,9 +87,11 @@ class SokobanGrid:
                 targets |= 1 << index
             elif value != FLOOR:
                 raise ValueError(f"room_fixed may only hold 0/1/2, found {value}")
+        # The extra False entry is what index -1 (outside the room) reads.
+        open_cell = [value != WALL for value in cells] + [False]
         neighbours: list[tuple[int, ...]] = [()]
         for table in _open_neighbours(rows, cols)[1:]:
-            neighbours.append(tuple(j if j >= 0 and not walls >> j & 1 else -1 for j in table))
+            neighbours.append(tuple([j if open_cell[j] else -1 for j in table]))
         return cls(rows, cols, walls, targets, tuple(neighbours))
 
     @property

@@ -151,21 +151,28 @@ class SolutionDistances:
                     key = boxes * num_cells + player
                     distance[key] = 0
                     queue.append(key)
+        # For each cell the player can stand on after a move: (where it came from, the
+        # cell ahead of it in the move's direction) per move that reaches it.
+        arrivals: list[tuple[tuple[int, int], ...]] = [()] * num_cells
+        for cell in floor:
+            arrivals[cell] = tuple(
+                (neighbours[opposite[action]][cell], neighbours[action][cell])
+                for action in (1, 2, 3, 4)
+                if neighbours[opposite[action]][cell] >= 0
+            )
         while queue:
             key = queue.popleft()
             next_distance = distance[key] + 1
             boxes, player = divmod(key, num_cells)
-            for action in (1, 2, 3, 4):
-                # The predecessor stood one cell back and moved onto `player` with `action`.
-                came_from = neighbours[opposite[action]][player]
-                if came_from < 0 or boxes >> came_from & 1:
+            for came_from, ahead in arrivals[player]:
+                if boxes >> came_from & 1:
                     continue
-                plain = boxes * num_cells + came_from
+                # The predecessor stood on `came_from` and walked onto `player` ...
+                plain = key - player + came_from
                 if plain not in distance:
                     distance[plain] = next_distance
                     queue.append(plain)
                 # ... or it pushed a box from `player` to the cell ahead.
-                ahead = neighbours[action][player]
                 if ahead >= 0 and boxes >> ahead & 1:
                     pushed = (boxes ^ (1 << ahead) ^ (1 << player)) * num_cells + came_from
                     if pushed not in distance:
