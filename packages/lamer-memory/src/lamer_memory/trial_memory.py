@@ -42,6 +42,9 @@ class AttemptRecord:
     """The attempt solved the task."""
     reflection: str | None = None
     """Reflection written after the attempt; ``None`` until recorded."""
+    rendered_turns: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    """Prompt text of the finished attempt's turns, cached by :mod:`lamer_memory.prompts`
+    (a finished attempt never changes, and history modes show it every turn)."""
 
 
 class TrialMemory:
