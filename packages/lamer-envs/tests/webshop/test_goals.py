@@ -67,12 +67,12 @@ def test_instruction_text_names_options_and_price(catalog) -> None:
 
 def eager_synthetic_goals(catalog, seed: int = 0) -> list[dict]:
     """Upstream's eager loop (option combinations in ``itertools.product`` order)."""
-    rng = make_rng(seed, "webshop-price-ceiling", "synthetic")
+    uniforms = make_rng(seed, "webshop-price-ceiling", "synthetic").random((len(catalog), 4))
     goals = []
-    for product in catalog.products:
+    for position, product in enumerate(catalog.products):
         if not product.get("instruction_text") or not product.get("instruction_attributes"):
             continue
-        price_upper, price_text = price_ceiling(catalog.prices[product["asin"]], rng)
+        price_upper, price_text = price_ceiling(catalog.prices[product["asin"]], uniforms[position])
         names = sorted(product["options"])
         for combination in itertools.product(*(product["options"][n] for n in names)):
             chosen = dict(zip(names, combination, strict=True))
@@ -122,9 +122,13 @@ def test_list_style_keeps_only_the_values(catalog) -> None:
 
 def test_price_ceiling_picks_the_larger_of_two_of_the_next_four_tens() -> None:
     rng = np.random.default_rng(0)
-    ceilings = {price_ceiling(12.99, rng)[0] for _ in range(200)}
+    ceilings = {price_ceiling(12.99, rng.random(4))[0] for _ in range(200)}
     assert ceilings == {30.0, 40.0, 50.0}
-    assert price_ceiling(985.0, rng) == (NO_PRICE_LIMIT, "")
+    assert price_ceiling(12.99, [0.1, 0.9, 0.2, 0.8]) == (
+        40.0,
+        ", and price lower than 40.00 dollars",
+    )
+    assert price_ceiling(985.0, rng.random(4)) == (NO_PRICE_LIMIT, "")
 
 
 def test_human_goals_skip_instructions_without_attributes(catalog) -> None:

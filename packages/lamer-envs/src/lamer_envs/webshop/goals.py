@@ -19,6 +19,7 @@ Synthetic goals are many (one per combination: ~7 per product), so they live in 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,13 +39,17 @@ NO_PRICE_LIMIT = 1000000
 Goal = dict[str, Any]
 
 
-def price_ceiling(price: float, rng: np.random.Generator) -> tuple[float, str]:
+def price_ceiling(price: float, uniforms: Sequence[float]) -> tuple[float, str]:
     """Upstream's ceiling: two of the (up to) four listed ceilings just above ``price``
-    are drawn and the larger is kept; ``NO_PRICE_LIMIT`` and no text if fewer than two."""
+    are drawn and the larger is kept; ``NO_PRICE_LIMIT`` and no text if fewer than two.
+
+    ``uniforms``: four numbers in [0, 1) that decide the draw (the two candidates with
+    the smallest numbers are drawn)."""
     above = [ceiling for ceiling in PRICE_CEILINGS if ceiling > price][:4]
     if len(above) < 2:
         return NO_PRICE_LIMIT, ""
-    upper = max(above[i] for i in rng.choice(len(above), size=2, replace=False))
+    drawn = sorted(range(len(above)), key=lambda i: uniforms[i])[:2]
+    upper = max(above[i] for i in drawn)
     return upper, f", and price lower than {upper:.2f} dollars"
 
 
@@ -67,17 +72,21 @@ class SyntheticGoals(Sequence[Goal]):
         if option_style not in ("dict", "list"):
             raise ValueError(f"option_style must be 'dict' or 'list', got {option_style!r}")
         self.option_style = option_style
-        rng = make_rng(seed, "webshop-price-ceiling", "synthetic")
+        uniforms = make_rng(seed, "webshop-price-ceiling", "synthetic").random(
+            (len(catalog.products), 4)
+        )
         entries: list[tuple[dict[str, Any], tuple[str, ...], float, str]] = []
         counts: list[int] = []
         attribute_counts: dict[str, int] = defaultdict(int)
-        for product in catalog.products:
+        for position, product in enumerate(catalog.products):
             attributes = product.get("instruction_attributes")
             if not product.get("instruction_text") or not attributes:
                 continue  # upstream asserts attributes; a goal without them has no score
-            price_upper, price_text = price_ceiling(catalog.prices[product["asin"]], rng)
+            price_upper, price_text = price_ceiling(
+                catalog.prices[product["asin"]], uniforms[position].tolist()
+            )
             names = tuple(sorted(product["options"]))
-            count = int(np.prod([len(product["options"][name]) for name in names]))
+            count = math.prod(len(product["options"][name]) for name in names)
             if count == 0:
                 continue  # an option without values: no combination to ask for
             entries.append((product, names, price_upper, price_text))
@@ -152,7 +161,7 @@ def human_goals(catalog: Catalog, seed: int = 0) -> list[Goal]:
             attributes = instruction.get("instruction_attributes") or []
             if not attributes:
                 continue  # upstream skips these
-            price_upper, price_text = price_ceiling(catalog.prices[asin], rng)
+            price_upper, price_text = price_ceiling(catalog.prices[asin], rng.random(4).tolist())
             goals.append(
                 {
                     "asin": asin,
