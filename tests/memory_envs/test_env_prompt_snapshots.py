@@ -7,22 +7,35 @@ available actions where it has one), and the reflect prompts after attempts 1 an
 under the paper's prompt budget of each env. Files: ``snapshots/<env>_play_<mode>.txt`` and
 ``snapshots/<env>_reflect.txt``.
 
-To update after an intended change (in the prompts or in an env's rules or rendering):
-``LAMER_UPDATE_SNAPSHOTS=1 uv run pytest tests/memory_envs -q``, then review the diff.
+The scripted trial is stored as ``snapshots/<env>_transcript.json`` (the env's rules,
+action format, observations, rewards and available actions); the prompt snapshots are
+built from it, so they check lamer-memory alone. A separate test replays the script
+against the live env and checks that every prompt still builds from what it returns.
+
+To update after an intended change (in the prompts, or to pick up an env's new rules or
+rendering): ``LAMER_UPDATE_SNAPSHOTS=1 uv run pytest tests/memory_envs -q``, which
+re-records the transcripts from the live envs and rewrites the snapshots; then review
+the diff.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lamer_memory import MEMORY_MODES, PromptConfig, TurnRecord, parse_reflection
-from lamer_memory.testing import check_snapshot, play_snapshot, reflect_snapshot
+from lamer_memory.testing import (
+    UPDATE_SNAPSHOTS_ENV,
+    check_snapshot,
+    play_snapshot,
+    reflect_snapshot,
+)
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 LATER_TURN = 5  # turns played before the "later turn" prompt (it is turn 6)
@@ -224,12 +237,34 @@ SCENARIOS = {
 }
 
 
-def _record(scenario: Scenario) -> tuple[Any, str, list[list[TurnRecord]], list[list[list[str]]]]:
-    """Play the script in the real env; every attempt restarts with the same seed.
+@dataclass(frozen=True)
+class Transcript:
+    """What a scripted trial in a real env produced: everything the prompts are built
+    from. Stored as ``snapshots/<env>_transcript.json`` so that the prompt snapshots
+    test lamer-memory alone and do not follow every later change of an env."""
 
-    Returns the env, the initial observation, the turns of each attempt and the actions
-    available before each turn (one more entry than turns per attempt).
-    """
+    rules: str
+    action_format: str
+    initial_observation: str
+    attempts: list[list[TurnRecord]]
+    available: list[list[list[str]]] | None
+    """Actions available before each turn (one more entry than turns per attempt)."""
+    reflections: list[str]
+    max_prompt_tokens: int
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Transcript:
+        data = json.loads(text)
+        data["attempts"] = [[TurnRecord(**t) for t in turns] for turns in data["attempts"]]
+        return cls(**data)
+
+
+def _record(scenario: Scenario) -> Transcript:
+    """Play the script in the real env; every attempt restarts with the same seed."""
     module = pytest.importorskip(scenario.module)
     env = getattr(module, scenario.cls)(**scenario.kwargs)
     attempts: list[list[TurnRecord]] = []
@@ -245,53 +280,88 @@ def _record(scenario: Scenario) -> tuple[Any, str, list[list[TurnRecord]], list[
             response = scenario.respond(env, attempt, turn)
             observation, reward, terminated, truncated, info = env.step(response)
             action = info["action"] if info["action_is_valid"] else None
-            turns.append(TurnRecord(action, observation, reward))
+            turns.append(TurnRecord(action, observation, float(reward)))
             options.append(scenario.available(env) if scenario.available else [])
             if terminated or truncated:
                 break
         attempts.append(turns)
         available.append(options)
-    return env, initial, attempts, available
+    env.close()
+    return Transcript(
+        rules=env.rules,
+        action_format=env.action_format,
+        initial_observation=initial,
+        attempts=attempts,
+        available=available if scenario.available else None,
+        reflections=[parse_reflection(r).text for r in scenario.reflections],
+        max_prompt_tokens=scenario.max_prompt_tokens,
+    )
+
+
+def _play_text(transcript: Transcript, mode: str) -> str:
+    return play_snapshot(
+        transcript.initial_observation,
+        transcript.attempts,
+        transcript.reflections,
+        rules=transcript.rules,
+        action_format=transcript.action_format,
+        mode=mode,
+        later_turn=LATER_TURN,
+        config=PromptConfig(max_prompt_tokens=transcript.max_prompt_tokens),
+        available_actions=transcript.available,
+    )
+
+
+def _reflect_text(transcript: Transcript) -> str:
+    return reflect_snapshot(
+        transcript.initial_observation,
+        transcript.attempts,
+        transcript.reflections,
+        rules=transcript.rules,
+        action_format=transcript.action_format,
+        config=PromptConfig(max_prompt_tokens=transcript.max_prompt_tokens),
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
-def recorded(request):
-    scenario = SCENARIOS[request.param]
-    importlib.invalidate_caches()
-    env, initial, attempts, available = _record(scenario)
-    reflections = [parse_reflection(r).text for r in scenario.reflections]
-    config = PromptConfig(max_prompt_tokens=scenario.max_prompt_tokens)
-    yield request.param, env, initial, attempts, reflections, available, config, scenario
-    env.close()
+def transcript(request) -> tuple[str, Transcript]:
+    """The stored transcript of an env (re-recorded from the live env when updating)."""
+    name = request.param
+    path = SNAPSHOTS / f"{name}_transcript.json"
+    if os.environ.get(UPDATE_SNAPSHOTS_ENV) == "1":
+        recorded = _record(SCENARIOS[name])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(recorded.to_json(), encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"{path.name} is missing; run with {UPDATE_SNAPSHOTS_ENV}=1 to record it")
+    return name, Transcript.from_json(path.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("mode", MEMORY_MODES)
-def test_play_prompts_match_snapshot(recorded, mode):
-    name, env, initial, attempts, reflections, available, config, scenario = recorded
-    text = play_snapshot(
-        initial,
-        attempts,
-        reflections,
-        rules=env.rules,
-        action_format=env.action_format,
-        mode=mode,
-        later_turn=LATER_TURN,
-        config=config,
-        available_actions=available if scenario.available else None,
-    )
-    assert env.rules.strip() in text and initial in text
+def test_play_prompts_match_snapshot(transcript, mode):
+    name, recorded = transcript
+    text = _play_text(recorded, mode)
+    assert recorded.rules.strip() in text and recorded.initial_observation in text
     check_snapshot(SNAPSHOTS / f"{name}_play_{mode}.txt", text)
 
 
-def test_reflect_prompts_match_snapshot(recorded):
-    name, env, initial, attempts, reflections, _, config, _ = recorded
-    text = reflect_snapshot(
-        initial,
-        attempts,
-        reflections,
-        rules=env.rules,
-        action_format=env.action_format,
-        config=config,
-    )
+def test_reflect_prompts_match_snapshot(transcript):
+    name, recorded = transcript
+    text = _reflect_text(recorded)
     assert "<remark></remark>" in text
     check_snapshot(SNAPSHOTS / f"{name}_reflect.txt", text)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_live_env_trial_builds_every_prompt(name):
+    """The same script against the env as it is now: every prompt builds and shows the
+    env's own rules, action format and current state."""
+    recorded = _record(SCENARIOS[name])
+    assert len(recorded.attempts) == 3 and all(recorded.attempts)
+    for mode in MEMORY_MODES:
+        text = _play_text(recorded, mode)
+        assert recorded.rules.strip() in text and recorded.action_format.strip() in text
+        assert (
+            recorded.attempts[2][min(LATER_TURN, len(recorded.attempts[2])) - 1].observation in text
+        )
+    assert recorded.attempts[0][-1].observation in _reflect_text(recorded)
