@@ -252,7 +252,17 @@ def check_text_env(env: gymnasium.Env, seed: int = 0, num_malformed: int = 50) -
     ``AssertionError``) on the first failure. Leaves ``env`` reset with ``seed``.
     """
     env = env.unwrapped
-    check_env(env, skip_render_check=True, skip_close_check=True)
+    try:
+        check_env(env, skip_render_check=True, skip_close_check=True)
+    except AssertionError:
+        raise
+    except Exception as error:
+        raise TextEnvCheckError(
+            f"gymnasium's check_env failed with {type(error).__name__}: {error}. It resets "
+            "with seeds and steps with action_space.sample() (random strings over the "
+            "space's charset): reset must accept any seed and step must accept any "
+            "string, treating malformed ones as invalid; step must never raise."
+        ) from error
 
     obs, info = env.reset(seed=seed)
     _require(isinstance(obs, str), "reset must return a str observation.")

@@ -11,8 +11,13 @@ An env is a :class:`gymnasium.Env` whose observations and actions are strings:
 - Malformed actions never raise: they are invalid, cost the env's documented
   penalty and leave the state unchanged.
 - The env tells prompt builders its :attr:`TextEnv.rules`, its
-  :attr:`TextEnv.action_format` and how it reads an action out of a response
-  (:meth:`TextEnv.parse_action`).
+  :attr:`TextEnv.action_format`, the :attr:`TextEnv.initial_observation` of the last
+  reset and how it reads an action out of a response (:meth:`TextEnv.parse_action`).
+- Optional: ``sample_action(rng: numpy.random.Generator) -> str``, a plausible random
+  action; the contract tests (``lamer_envs.checker``) use it for their random rollouts.
+- Stepping after the episode ended raises :class:`gymnasium.error.ResetNeeded`.
+
+``lamer_envs.checker.check_text_env`` checks all of this.
 """
 
 from __future__ import annotations
@@ -77,6 +82,11 @@ class TextEnv(Protocol):
     @property
     def action_format(self) -> str:
         """How an action must be written inside ``<action></action>`` (with an example)."""
+        ...
+
+    @property
+    def initial_observation(self) -> str:
+        """The observation returned by the last ``reset`` (the task as first shown)."""
         ...
 
     def parse_action(self, response: str) -> ParsedAction:
