@@ -176,6 +176,22 @@ def test_reflect_prompt_shows_the_whole_attempt_and_asks_for_a_remark():
     assert "# Attempt 1 of 3" in user
 
 
+def test_reflect_prompt_on_a_won_attempt_is_a_clear_error():
+    memory = TrialMemory(START)
+    memory.record_turn("right", "won", 10.0)
+    memory.end_attempt(won=True)
+    with pytest.raises(ValueError, match="solved the task"):
+        reflect_messages(memory, rules=RULES, action_format=FORMAT, config=PromptConfig())
+
+
+def test_earlier_attempts_show_their_outcome():
+    memory = TrialMemory(START)
+    memory.end_attempt(won=True)
+    memory.end_attempt(won=False)
+    user = _play(memory, mode="history_only")
+    assert "## Attempt 1: solved\n" in user and "## Attempt 2: not solved\n" in user
+
+
 def test_reflect_prompt_before_any_finished_attempt_is_a_clear_error():
     with pytest.raises(ValueError, match="end_attempt"):
         reflect_messages(

@@ -197,7 +197,8 @@ def build_play_prompt(
         parts.append("\n# Earlier attempts\n")
         last = len(finished) - 1
         for number, record in enumerate(finished, start=1):
-            parts.append(f"\n## Attempt {number}: not solved\n")
+            outcome = "solved" if record.won else "not solved"
+            parts.append(f"\n## Attempt {number}: {outcome}\n")
             if config.shows_history:
                 _append_history(parts, record, plan)
             if config.shows_reflections:
@@ -359,10 +360,14 @@ def build_reflect_prompt(
 ) -> Prompt:
     """The reflect prompt about the memory's last finished attempt.
 
-    Call it after ``memory.end_attempt()``. To fit the budget, the states of the
+    Call it after ``memory.end_attempt()`` on a failed attempt. To fit the budget, the states of the
     attempt's older turns are dropped first (oldest first); the last state is kept.
     """
     record = memory.last_finished_attempt
+    if record.won:
+        raise ValueError(
+            "the last finished attempt solved the task; there is no failure to reflect on"
+        )
     number = memory.attempt  # 1-based number of the last finished attempt
     system = system_message(rules, action_format, True)
     parts: list[str] = ["# Initial state\n", memory.initial_observation, "\n"]
