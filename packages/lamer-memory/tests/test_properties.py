@@ -19,7 +19,13 @@ FORMAT = "Write <action>up</action>."
 # Arbitrary unicode (surrogates included) mixed with the tags the parsers look for, and
 # occasionally very long.
 _TAGGY = st.sampled_from(["<remark>", "</remark>", "<action>", "</action>", "\n", " "])
-_PIECE = st.one_of(st.text(max_size=30), _TAGGY, st.text(max_size=3).map(lambda s: s * 2000))
+_ANY_CHAR = st.characters(exclude_categories=())  # lone surrogates included
+_PIECE = st.one_of(
+    st.text(max_size=30),
+    st.text(_ANY_CHAR, max_size=10),
+    _TAGGY,
+    st.text(max_size=3).map(lambda s: s * 2000),
+)
 MODEL_TEXT = st.lists(_PIECE, max_size=8).map("".join)
 
 
