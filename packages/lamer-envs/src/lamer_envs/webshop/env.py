@@ -16,7 +16,7 @@ applies its invalid-action penalty from ``info["action_is_valid"]``.
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import replace
 from typing import Any
 
 import gymnasium
@@ -99,11 +99,7 @@ class WebShopEnv(gymnasium.Env):
     def __init__(
         self, config: WebShopConfig | None = None, render_mode: str | None = None, **overrides: Any
     ) -> None:
-        if config is None:
-            config = WebShopConfig(**overrides)
-        elif overrides:
-            known = {f.name for f in fields(WebShopConfig)}
-            config = WebShopConfig(**{**{k: getattr(config, k) for k in known}, **overrides})
+        config = WebShopConfig(**overrides) if config is None else replace(config, **overrides)
         if config.noun_extractor == "spacy" and not spacy_available():
             raise ImportError("noun_extractor='spacy' needs spaCy and en_core_web_sm installed")
         self.config = config
@@ -225,7 +221,12 @@ class WebShopEnv(gymnasium.Env):
             # Upstream searches from any page, not only where the search bar is shown.
             self._page = Page(kind="results", query=argument, results=self._shop.search(argument))
             return True
-        target = clickables(self._page, self._shop.catalog.by_asin).get(argument)
+        # Texts are compared with whitespace collapsed, as the parsed argument is.
+        targets = {
+            _WHITESPACE.sub(" ", text).strip(): target
+            for text, target in clickables(self._page, self._shop.catalog.by_asin).items()
+        }
+        target = targets.get(argument)
         if target is None:
             return False
         self._page = click(self._page, target)
