@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from gymnasium.error import ResetNeeded
 
@@ -80,3 +83,41 @@ def test_bad_configurations_fail_clearly() -> None:
         MineSweeperEnv(board_size=3, n_mines=8)
     with pytest.raises(ValueError, match="board_size"):
         MineSweeperEnv(board_size=1)
+
+
+GOLDEN = Path(__file__).parents[1] / "golden" / "envs"
+CASES = [
+    json.loads(line) for line in (GOLDEN / "minesweeper_dynamics.jsonl").open(encoding="utf-8")
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["case_id"] for c in CASES])
+def test_env_replays_the_reference_up_to_the_first_done(case: dict) -> None:
+    env = MineSweeperEnv(board_size=case["board_size"], n_mines=case["n_mines"])
+    obs, info = env.reset(
+        options={"mine_layout": case["mine_layout"], "opening_clicks": case["first_clicks_0idx"]}
+    )
+    assert obs == case["initial_obs"] and info["won"] is False
+    for expected in case["steps"]:
+        row, col = expected["click"]
+        if row < 0 or col < 0:
+            break  # a negative cell cannot be written as an action (it reads as invalid)
+        obs, reward, terminated, truncated, info = env.step(f"<action>({row}, {col})</action>")
+        assert obs == expected["obs"]
+        assert reward == pytest.approx(expected["reward"], abs=1e-9)
+        assert (terminated, truncated, info["won"]) == (expected["done"], False, expected["won"])
+        assert info["action_is_effective"] == expected["action_is_effective"]
+        if terminated:
+            with pytest.raises(ResetNeeded):
+                env.step("(1, 1)")
+            break
+
+
+def test_replay_options_are_checked() -> None:
+    env = MineSweeperEnv()
+    with pytest.raises(ValueError, match="mine_layout"):
+        env.reset(options={"mine_layout": [[1, 0], [0, 0]], "opening_clicks": [[0, 1]]})
+    layout = [[0] * 6 for _ in range(6)]
+    layout[0][0] = layout[5][5] = layout[3][3] = 1
+    with pytest.raises(ValueError, match="opening_clicks"):
+        env.reset(options={"mine_layout": layout, "opening_clicks": [[9, 9]]})

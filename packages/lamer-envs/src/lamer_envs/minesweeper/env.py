@@ -148,8 +148,15 @@ class MineSweeperEnv(gymnasium.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Deal the board of ``seed`` and make the opening click (both from the seed)."""
+        """Deal the board of ``seed`` and make the opening click (both from the seed).
+
+        ``options={"mine_layout": 0/1 grid, "opening_clicks": [[row, col], ...]}``
+        (0-indexed) replays a given game instead, with the reference's opening rule
+        (each click is used while the previous one's reveal already wins).
+        """
         super().reset(seed=seed)
+        if options and "mine_layout" in options:
+            return self._replay_opening(options)
         rng = self.np_random
         size = self.board_size
         while True:
@@ -168,9 +175,27 @@ class MineSweeperEnv(gymnasium.Env[str, str]):
                 board.open_game([opening])
             if not board.is_won:
                 break
+        return self._start(board, opening)
+
+    def _replay_opening(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        board = MineSweeperBoard.from_layout(options["mine_layout"])
+        if board.size != self.board_size or board.num_mines != self.n_mines:
+            raise ValueError(
+                f"mine_layout must be {self.board_size}x{self.board_size} with "
+                f"{self.n_mines} mines (this env's configuration)"
+            )
+        clicks = [int(r) * board.size + int(c) for r, c in options.get("opening_clicks", [])]
+        if not clicks or not all(0 <= c < board.size * board.size for c in clicks):
+            raise ValueError("opening_clicks must list at least one on-board [row, col]")
+        board.open_game(clicks)
+        return self._start(board, clicks[-1])
+
+    def _start(self, board: MineSweeperBoard, opening: int) -> tuple[str, dict[str, Any]]:
+        size = board.size
         self._board = board
+        # A replayed opening may have hit a mine (the reference's quirk): nothing to play.
         self._episode_over = False
-        self.opening_click = divmod(opening, size)[0] + 1, opening % size + 1
+        self.opening_click = opening // size + 1, opening % size + 1
         obs = board.render()
         self._initial_observation = obs
         return obs, {WON: False, ACTION_IS_VALID: True, ANCHOR: obs, ACTION: ""}
