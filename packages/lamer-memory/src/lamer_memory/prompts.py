@@ -65,7 +65,7 @@ REFLECT_INSTRUCTION = (
     "is kept for the next attempt, so keep it short (a few sentences)."
 )
 ATTEMPT_FAILED = "This attempt ended without solving the task."
-NO_TURNS = "No turns were played in this attempt."
+NO_TURNS = "No turns were played."
 AVAILABLE_ACTIONS = "Actions available now: "
 NO_VALID_ACTION = "(no valid action)"
 NO_REFLECTION = "(no usable reflection was written)"
@@ -232,7 +232,8 @@ def build_play_prompt(
         parts.append(CURRENT_IS_INITIAL)
         parts.append("\n")
     if available_actions is not None:
-        parts.append(AVAILABLE_ACTIONS + ", ".join(available_actions) + "\n")
+        listed = ", ".join(available_actions) or "(none)"
+        parts.append(f"{AVAILABLE_ACTIONS}{listed}\n")
 
     if with_memory:
         counter = f"Attempt {attempt_index + 1} of {config.num_attempts}, turn {turn_index + 1} of {config.max_turns}."
