@@ -145,3 +145,31 @@ def test_still_is_valid_and_costs_a_no_op() -> None:
     assert info["action_is_valid"] and info["action"] == "still"
     assert reward == pytest.approx(-0.1)
     assert env.room.num_env_steps == 0
+
+
+DYNAMICS = [json.loads(line) for line in (GOLDEN / "sokoban_dynamics.jsonl").open(encoding="utf-8")]
+NAMES = ("still", "up", "down", "left", "right")
+
+
+@pytest.mark.parametrize("case", DYNAMICS, ids=[c["case_id"] for c in DYNAMICS])
+def test_env_replays_single_moves_up_to_the_first_done(case: dict) -> None:
+    config = case["config"]
+    env = SokobanEnv(
+        dim_room=tuple(config["dim_room"]),
+        num_boxes=config["num_boxes"],
+        max_steps=config["max_steps"],
+        search_depth=config["search_depth"],
+    )
+    obs, _ = env.reset(options={"room_fixed": case["room_fixed"], "room_state": case["room_state"]})
+    assert obs == case["initial_obs"]
+    for expected in case["steps"]:
+        obs, reward, terminated, truncated, info = env.step(NAMES[expected["action"]])
+        diag = expected["diag"]
+        assert obs == expected["obs"]
+        assert reward == pytest.approx(expected["reward"], abs=1e-9)
+        assert terminated == (diag["all_boxes_on_target"] or diag["dead_state"])
+        assert truncated == (expected["done"] and not terminated)
+        assert info["won"] == expected["info"]["won"]
+        assert info["dead_state"] == diag["dead_state"]
+        if expected["done"]:
+            break
