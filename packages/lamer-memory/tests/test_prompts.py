@@ -184,6 +184,26 @@ def test_reflect_prompt_on_a_won_attempt_is_a_clear_error():
         reflect_messages(memory, rules=RULES, action_format=FORMAT, config=PromptConfig())
 
 
+def test_empty_attempts_and_empty_action_lists_read_naturally():
+    memory = TrialMemory(START)
+    memory.end_attempt()
+    memory.record_reflection("try again")
+    user = _user(
+        play_messages(
+            memory,
+            rules=RULES,
+            action_format=FORMAT,
+            config=PromptConfig(mode="history_and_reflection"),
+            available_actions=[],
+        )
+    )
+    assert (
+        "## Attempt 1: not solved\nNo turns were played.\nYour reflection after it:\ntry again"
+        in user
+    )
+    assert "Actions available now: (none)\n" in user
+
+
 def test_earlier_attempts_show_their_outcome():
     memory = TrialMemory(START)
     memory.end_attempt(won=True)
