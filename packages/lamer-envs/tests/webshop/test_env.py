@@ -176,6 +176,12 @@ def test_human_goals_from_the_fixture() -> None:
     assert terminated and reward == 10.0 and info["task_score"] == 1.0
 
 
+def test_num_products_keeps_the_first_records_of_real_data() -> None:
+    env = WebShopEnv(**FIXTURE_FILES, num_products=3, split="all")
+    assert list(env.shop.catalog.by_asin) == ["B01TEA0001", "B01TEA0002", "B01MUG0003"]
+    assert {goal["asin"] for goal in env.shop.goals("all")} == set(env.shop.catalog.by_asin)
+
+
 def test_bad_config_and_goal_index_are_rejected() -> None:
     with pytest.raises(ValueError, match="together"):
         WebShopEnv(product_file="x.json")

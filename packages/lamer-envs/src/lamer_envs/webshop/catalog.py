@@ -315,13 +315,18 @@ def load_catalog(
     human_instructions_file: str | Path | None = None,
     price_seed: int = 0,
     on_error: str = "raise",
+    max_products: int | None = None,
 ) -> Catalog:
-    """Load WebShop's files (the real data or files in the same format)."""
+    """Load WebShop's files (the real data or files in the same format); with
+    ``max_products``, only the first that many records (upstream's ``num_products``)."""
     attributes = _read_json(attribute_file, "attribute file")
     if not isinstance(attributes, dict):
         raise CatalogError(["the attribute file must hold a JSON object asin -> entry"])
+    raw_products = _read_json(product_file, "product file")
+    if max_products is not None and isinstance(raw_products, list):
+        raw_products = raw_products[:max_products]
     return build_catalog(
-        _read_json(product_file, "product file"),
+        raw_products,
         attributes,
         _read_json(reviews_file, "reviews file") if reviews_file else None,
         _read_json(human_instructions_file, "human instructions file")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_GENERATED_PRODUCTS = 3000
+"""Size of the built-in catalog by default: ~20,000 goals, built in about a second."""
+
 
 @dataclass(frozen=True, slots=True)
 class WebShopConfig:
@@ -19,8 +22,10 @@ class WebShopConfig:
     """Optional WebShop reviews file."""
     human_instructions_file: str | None = None
     """Optional human instruction file (``items_human_ins.json``), for ``goals="human"``."""
-    num_products: int = 3000
-    """Size of the generated catalog (ignored with ``product_file``)."""
+    num_products: int | None = None
+    """Generated catalog: its size (``None``: :data:`DEFAULT_GENERATED_PRODUCTS`). Real
+    data: keep the first ``num_products`` records, as upstream's ``num_products`` does
+    (``None``: all)."""
     catalog_seed: int = 0
     """Seed of the generated catalog, of range prices, price ceilings and the goal split."""
     goals: str = "synthetic"
@@ -59,5 +64,7 @@ class WebShopConfig:
             raise ValueError(
                 f"noun_extractor must be 'auto', 'spacy' or 'heuristic', got {self.noun_extractor!r}"
             )
-        if self.num_products < 1 or self.max_steps < 1 or self.num_test_goals < 1:
+        if (self.num_products is not None and self.num_products < 1) or min(
+            self.max_steps, self.num_test_goals
+        ) < 1:
             raise ValueError("num_products, max_steps and num_test_goals must be >= 1")

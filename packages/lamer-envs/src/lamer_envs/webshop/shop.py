@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, replace
 
 from lamer_envs.webshop.catalog import Catalog, build_catalog, load_catalog
-from lamer_envs.webshop.config import WebShopConfig
+from lamer_envs.webshop.config import DEFAULT_GENERATED_PRODUCTS, WebShopConfig
 from lamer_envs.webshop.generator import generate_catalog_files
 from lamer_envs.webshop.goals import (
     GoalSplit,
@@ -46,7 +46,9 @@ class Shop:
 def build_shop(config: WebShopConfig) -> Shop:
     """Load or generate the catalog, index it and split its goals."""
     if config.product_file is None:
-        files = generate_catalog_files(config.num_products, config.catalog_seed)
+        files = generate_catalog_files(
+            config.num_products or DEFAULT_GENERATED_PRODUCTS, config.catalog_seed
+        )
         catalog = build_catalog(
             files.products, files.attributes, files.reviews, price_seed=config.catalog_seed
         )
@@ -57,6 +59,7 @@ def build_shop(config: WebShopConfig) -> Shop:
             config.reviews_file,
             config.human_instructions_file,
             price_seed=config.catalog_seed,
+            max_products=config.num_products,
         )
     if config.goals == "human":
         goals = human_goals(catalog, config.catalog_seed)
