@@ -1,0 +1,344 @@
+"""The whole configuration of a run, as pydantic models with one description per field.
+
+The defaults are the CPU default run (``uv run lamer-train`` with no arguments): a tiny
+Qwen3-architecture model on small one-box Sokoban rooms (``configs/cpu_default.yaml``
+spells them out). The paper's settings live in
+``packages/lamer-train/configs/*.yaml``. Load with :func:`load_config`; command-line
+overrides are ``a.b=value`` (value parsed as YAML). A bad key or value raises
+:class:`ConfigError` naming the field, before any work starts.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lamer_train.actor import ActorConfig
+from lamer_train.engines.base import SamplingConfig
+from lamer_train.model_factory import ModelConfig
+
+MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
+
+#: Folder of the shipped YAML configs (present in a source checkout).
+CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
+class ConfigError(ValueError):
+    """A config key or value is wrong; the message names the field."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunSection(_Section):
+    """Where outputs go and how long the run lasts."""
+
+    iterations: int = Field(6, ge=1, description="Training iterations (rollout + update each).")
+    output_dir: str = Field("runs", description="Parent folder of run folders.")
+    name: str = Field(
+        "",
+        description="Run folder name under output_dir; empty = '<config name>-<UTC time>'.",
+    )
+    checkpoint_every: int = Field(
+        1, ge=1, description="Save a checkpoint every this many iterations (and at the end)."
+    )
+    keep_checkpoints: int = Field(
+        2, ge=0, description="Newest checkpoints kept on disk (0 = keep all)."
+    )
+    samples_every: int = Field(
+        2, ge=1, description="Write sample trajectories (text + HTML) every this many iterations."
+    )
+    tensorboard: bool = Field(True, description="Also write metrics for TensorBoard.")
+    wandb_project: str | None = Field(
+        None, description="Log to this Weights & Biases project when wandb is installed."
+    )
+    torch_threads: int = Field(
+        0, ge=0, description="torch intra-op threads (0 = one per available CPU core)."
+    )
+    device: str = Field("cpu", description="torch device of the actor and the HF engine.")
+    progress: bool = Field(True, description="Show the rich progress display.")
+
+
+class EnvSection(_Section):
+    """Which environment and its knobs."""
+
+    id: str = Field("lamer/Sokoban-v0", description="gymnasium id of the text env.")
+    kwargs: dict[str, Any] = Field(
+        default_factory=lambda: {
+            "dim_room": [6, 6],
+            "num_boxes": 1,
+            "min_steps": 1,
+            "max_sol_steps": 6,
+        },
+        description="Keyword arguments of the env constructor.",
+    )
+    max_turns: int = Field(
+        2, ge=1, description="Play turns per attempt before the attempt is cut off."
+    )
+
+
+class TrialSection(_Section):
+    """Shape of a training rollout: tasks x group x attempts."""
+
+    tasks_per_iteration: int = Field(
+        4, ge=1, description="Distinct tasks (env seeds) per training iteration."
+    )
+    group_size: int = Field(
+        4, ge=1, description="Trials per task; trials of one task form a group (same uid)."
+    )
+    num_attempts: int = Field(
+        3, ge=1, description="Attempts per trial (N); a won trial stops early."
+    )
+    reflection: bool = Field(
+        True, description="Write a reflection between attempts (off: plain retries)."
+    )
+    memory_mode: MemoryMode = Field(
+        "reflection_only",
+        description="What later attempts see: reflections, earlier trajectories, both, or none.",
+    )
+    max_prompt_tokens: int = Field(
+        1024, ge=64, description="Token budget of a prompt; older memory is dropped to fit."
+    )
+    history_window: int = Field(
+        3, ge=1, description="Recent turns of the current attempt shown with their full state."
+    )
+    reflection_style: Literal["last_pair", "first_tags", "last_tags"] = Field(
+        "last_pair",
+        description="Which <remark> block is the reflection: the last complete one, or the "
+        "reference parsers' first/first (Sokoban) or last/last (MineSweeper) tags.",
+    )
+    sampling: SamplingConfig = Field(
+        default_factory=lambda: SamplingConfig(
+            temperature=1.0, top_p=1.0, top_k=-1, max_new_tokens=24
+        ),
+        description="Sampling of rollout responses.",
+    )
+
+    @model_validator(mode="after")
+    def _memory_needs_reflections(self) -> TrialSection:
+        if not self.reflection and self.memory_mode in (
+            "reflection_only",
+            "history_and_reflection",
+        ):
+            raise ValueError(
+                f"memory_mode {self.memory_mode!r} needs reflection=true; "
+                "use memory_mode 'none' or 'history_only' for plain retries"
+            )
+        return self
+
+
+class AlgorithmSection(_Section):
+    """Returns, advantages and the invalid-action penalty."""
+
+    estimator: str = Field(
+        "gigpo", description="Advantage estimator name in the lamer.estimators registry."
+    )
+    estimator_params: dict[str, Any] = Field(
+        default_factory=lambda: {"mode": "mean_norm", "step_advantage_w": 1.0},
+        description="Keyword arguments of the estimator (checked against its signature).",
+    )
+    step_gamma: float = Field(0.95, ge=0.0, le=1.0, description="Discount inside an attempt.")
+    traj_gamma: float = Field(0.6, ge=0.0, le=1.0, description="Discount across attempts.")
+    invalid_action_penalty_coef: float = Field(
+        0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
+    )
+
+
+class EngineSection(_Section):
+    """Which rollout engine generates responses (the seam where vLLM plugs in)."""
+
+    kind: Literal["hf"] = Field("hf", description="Rollout engine: 'hf' = transformers generate.")
+    enable_thinking: bool = Field(
+        False, description="Qwen3 chat-template switch; the paper disables thinking."
+    )
+
+
+class EvalSection(_Section):
+    """Held-out evaluation (pass@k)."""
+
+    every: int = Field(3, ge=1, description="Evaluate every this many iterations (and at the end).")
+    at_start: bool = Field(True, description="Also evaluate before the first update.")
+    num_tasks: int = Field(8, ge=1, description="Held-out tasks (eval split; never trained on).")
+    group_size: int = Field(
+        1, ge=1, description="Trials per held-out task (> 1 also measures trajectory diversity)."
+    )
+    num_attempts: int = Field(3, ge=1, description="Attempts per trial; pass@k for k = 1..N.")
+    reflection: bool = Field(
+        True, description="Reflect between attempts (baselines: false, plain retries)."
+    )
+    memory_mode: MemoryMode = Field("reflection_only", description="Memory mode at evaluation.")
+    env_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Env constructor arguments changed for evaluation (e.g. a test split).",
+    )
+    sampling: SamplingConfig = Field(
+        default_factory=lambda: SamplingConfig(
+            temperature=0.7, top_p=0.8, top_k=20, max_new_tokens=24
+        ),
+        description="Sampling of evaluation responses (paper: 0.7 / 0.8 / 20).",
+    )
+
+    @model_validator(mode="after")
+    def _memory_needs_reflections(self) -> EvalSection:
+        if not self.reflection and self.memory_mode in (
+            "reflection_only",
+            "history_and_reflection",
+        ):
+            raise ValueError(
+                f"memory_mode {self.memory_mode!r} needs reflection=true; "
+                "use memory_mode 'none' for plain retries"
+            )
+        return self
+
+
+class WarmupSection(_Section):
+    """Format warm-up of a fresh model (see :mod:`lamer_train.warmup`); off for real LLMs."""
+
+    steps: int = Field(
+        40, ge=0, description="Supervised steps on random valid actions before RL (0 = off)."
+    )
+    examples: int = Field(128, ge=1, description="Distinct (prompt, random action) examples.")
+    batch_size: int = Field(8, ge=1, description="Examples per warm-up step.")
+    lr: float = Field(3e-3, gt=0, description="AdamW learning rate of the warm-up.")
+
+
+class LaMerConfig(_Section):
+    """One training run."""
+
+    seed: int = Field(0, ge=0, description="Run seed; every random choice derives from it.")
+    run: RunSection = Field(default_factory=RunSection, description="Outputs and length.")
+    env: EnvSection = Field(default_factory=EnvSection, description="The environment.")
+    trial: TrialSection = Field(default_factory=TrialSection, description="Rollout shape.")
+    algorithm: AlgorithmSection = Field(
+        default_factory=AlgorithmSection, description="Returns and advantages."
+    )
+    model: ModelConfig = Field(default_factory=ModelConfig, description="Policy model.")
+    warmup: WarmupSection = Field(
+        default_factory=WarmupSection, description="Format warm-up of a fresh tiny model."
+    )
+    engine: EngineSection = Field(default_factory=EngineSection, description="Rollout engine.")
+    actor: ActorConfig = Field(
+        default_factory=lambda: ActorConfig(lr=1e-4, mini_batch_size=32, micro_batch_size=8),
+        description="PPO update.",
+    )
+    eval: EvalSection = Field(default_factory=EvalSection, description="Evaluation.")
+
+
+# -- loading -----------------------------------------------------------------------------
+def resolve_config_path(name_or_path: str) -> Path:
+    """A YAML path, or the name of a shipped config (``lamer_sokoban``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = CONFIGS_DIR / (
+        name_or_path if name_or_path.endswith(".yaml") else f"{name_or_path}.yaml"
+    )
+    if shipped.is_file():
+        return shipped
+    available = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml")) if CONFIGS_DIR.is_dir() else []
+    raise ConfigError(f"config file {name_or_path!r} not found; shipped configs: {available}")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b=value"`` -> (["a", "b"], value parsed as YAML)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r} must look like section.field=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as error:
+        raise ConfigError(f"override {key}: value {raw!r} is not valid YAML ({error})") from error
+    return key.strip().split("."), value
+
+
+def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set ``data[path[0]]...[path[-1]] = value``, checking each key against the schema."""
+    model: type[BaseModel] | None = LaMerConfig
+    node = data
+    for depth, key in enumerate(path):
+        dotted = ".".join(path[: depth + 1])
+        if model is not None:
+            fields = model.model_fields
+            if key not in fields:
+                raise ConfigError(
+                    f"unknown config key {dotted!r}; valid keys here: {sorted(fields)}"
+                )
+            annotation = fields[key].annotation
+            model = (
+                annotation
+                if inspect.isclass(annotation) and issubclass(annotation, BaseModel)
+                else None
+            )
+        if depth == len(path) - 1:
+            node[key] = value
+            return
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"config key {dotted!r} is a value, not a section")
+        node = child
+
+
+def format_validation_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        got = item.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  {where}: {item['msg']}{shown}")
+    return "invalid config:\n" + "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> LaMerConfig:
+    """Defaults <- YAML file (optional) <- ``a.b=value`` overrides, then validation and
+    the checks that need other packages (estimator name and parameters)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        resolved = resolve_config_path(str(path))
+        try:
+            loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{resolved} must hold a mapping of sections")
+        data = loaded or {}
+    for text in overrides:
+        keys, value = parse_override(text)
+        apply_override(data, keys, value)
+    try:
+        config = LaMerConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error)) from None
+    check_estimator(config.algorithm)
+    return config
+
+
+def check_estimator(section: AlgorithmSection) -> None:
+    """The estimator exists and accepts every key of ``estimator_params``."""
+    from lamer_algos import get_estimator
+
+    try:
+        estimator = get_estimator(section.estimator)
+    except LookupError as error:
+        raise ConfigError(f"algorithm.estimator: {error}") from None
+    params = inspect.signature(estimator).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(section.estimator_params) - set(list(params)[1:]))
+    if unknown:
+        raise ConfigError(
+            f"algorithm.estimator_params: {unknown} not accepted by estimator "
+            f"{section.estimator!r}; it takes {list(params)[1:]}"
+        )
+
+
+def config_to_yaml(config: LaMerConfig) -> str:
+    """The resolved config as YAML (what a run folder's ``config.yaml`` holds)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,468 @@
+"""The training loop: rollout -> returns and advantages -> PPO update -> eval -> checkpoint.
+
+One iteration, top to bottom (:meth:`Trainer.train_iteration`):
+
+1. take the next ``tasks_per_iteration`` training seeds (never a held-out one) and play
+   ``group_size`` trials of each with the current policy (:func:`run_trials`);
+2. flatten the trials into a :class:`~lamer_core.StepBatch` (one row per response),
+   compute cross-attempt returns and the episode scores (minus the invalid-action
+   penalty), and the estimator's per-row advantage (GiGPO by default; the baselines
+   differ only in config);
+3. one PPO update of the actor over the rows (the advantage is broadcast over each
+   row's response tokens), then hand the new weights to the engine.
+
+Every ``eval.every`` iterations the policy plays the held-out tasks; every
+``run.checkpoint_every`` iterations a checkpoint lands (see :mod:`lamer_train.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+from rich.console import Console
+
+import lamer_envs
+from lamer_algos import Estimator, get_estimator
+from lamer_algos.batch import AdvantageInput
+from lamer_core.records import StepBatch, Trial
+from lamer_core.seeding import derive_seed
+from lamer_memory.config import PromptConfig
+from lamer_train.actor import Actor
+from lamer_train.checkpoint import (
+    TrainerState,
+    load_checkpoint,
+    restore_rng_states,
+    save_checkpoint,
+)
+from lamer_train.config import AlgorithmSection, LaMerConfig
+from lamer_train.engines.hf import HFEngine
+from lamer_train.evaluation import (
+    eval_task_seeds,
+    evaluate,
+    grouped_tasks,
+    train_task_seeds,
+    trial_metrics,
+)
+from lamer_train.model_factory import load_policy
+from lamer_train.prompting import MemoryPrompts, tokenizer_counter
+from lamer_train.report import RunReport
+from lamer_train.trial_loop import RolloutStats, TrialSettings, run_trials
+from lamer_train.warmup import format_warmup, warmup_examples
+
+
+@dataclass(slots=True)
+class IterationResult:
+    """What one iteration produced (metrics are what gets logged)."""
+
+    metrics: dict[str, float]
+    trials: list[Trial]
+    eval_trials: list[Trial] = field(default_factory=list)
+
+
+def make_envs(
+    config: LaMerConfig, count: int, overrides: dict[str, Any] | None = None
+) -> list[Any]:
+    """``count`` independent env objects of the configured id (kwargs + ``overrides``)."""
+    lamer_envs.register_envs()
+    kwargs = {**config.env.kwargs, **(overrides or {})}
+    return [gymnasium.make(config.env.id, **kwargs) for _ in range(count)]
+
+
+def set_torch_threads(threads: int) -> None:
+    """0 = one thread per available core (the process's CPU affinity, not the machine's)."""
+    import os
+
+    if threads <= 0:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            threads = os.cpu_count() or 1
+    torch.set_num_threads(max(threads, 1))
+
+
+def rollout_advantages(
+    trials: list[Trial], algorithm: AlgorithmSection, estimator: Estimator | None = None
+) -> tuple[np.ndarray, StepBatch]:
+    """One advantage per training row (row order: the trials' turns, in order).
+
+    Cross-attempt returns (``step_gamma`` inside an attempt, ``traj_gamma`` across),
+    episode scores minus ``invalid_action_penalty_coef`` per invalid row, then the
+    estimator (``algorithm.estimator`` with ``algorithm.estimator_params``).
+    """
+    estimator = estimator or get_estimator(algorithm.estimator)
+    batch = StepBatch.from_trials(trials)
+    inputs = AdvantageInput.from_step_batch(
+        batch,
+        step_gamma=algorithm.step_gamma,
+        traj_gamma=algorithm.traj_gamma,
+        invalid_action_penalty=algorithm.invalid_action_penalty_coef,
+    )
+    advantages = np.asarray(estimator(inputs, **algorithm.estimator_params), dtype=np.float64)
+    if advantages.shape != (len(batch),):
+        raise ValueError(
+            f"estimator {algorithm.estimator!r} returned shape {advantages.shape}; the trainer "
+            f"takes one advantage per row ({len(batch)},) (token-level estimators need a "
+            "response mask the trainer does not build yet)"
+        )
+    return advantages, batch
+
+
+def training_samples(trials: list[Trial]) -> list[tuple[list[int], list[int]]]:
+    """``(prompt_ids, response_ids)`` of every row, in the order of :func:`rollout_advantages`."""
+    samples = []
+    for trial in trials:
+        for turn in trial.turns:
+            if turn.prompt_ids is None or turn.response_ids is None:
+                raise ValueError(
+                    f"trial {trial.trajectory_id}: a {turn.phase} turn has no token ids; "
+                    "the engine must return prompt and response ids"
+                )
+            samples.append((turn.prompt_ids, turn.response_ids))
+    return samples
+
+
+class Trainer:
+    """Builds every part of a run from its config and drives the iterations."""
+
+    def __init__(self, config: LaMerConfig, run_dir: Path) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        set_torch_threads(config.run.torch_threads)
+        seed = config.seed
+
+        model, tokenizer = load_policy(config.model, seed=derive_seed(seed, "model-init"))
+        model.to(config.run.device)
+        ref_model = None
+        if config.actor.kl_coef > 0:
+            ref_model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.actor = Actor(model, config.actor, ref_model=ref_model)
+        self.engine = HFEngine(model, tokenizer, enable_thinking=config.engine.enable_thinking)
+
+        trial, evaluation = config.trial, config.eval
+        count_tokens = tokenizer_counter(tokenizer)
+        self.train_prompts = MemoryPrompts(
+            _prompt_config(config, trial.memory_mode, trial.num_attempts),
+            reflection_style=trial.reflection_style,
+            count_tokens=count_tokens,
+        )
+        self.eval_prompts = MemoryPrompts(
+            _prompt_config(config, evaluation.memory_mode, evaluation.num_attempts),
+            reflection_style=trial.reflection_style,
+            count_tokens=count_tokens,
+        )
+        self.train_settings = TrialSettings(
+            num_attempts=trial.num_attempts,
+            max_turns=config.env.max_turns,
+            reflection=trial.reflection,
+        )
+        self.eval_settings = TrialSettings(
+            num_attempts=evaluation.num_attempts,
+            max_turns=config.env.max_turns,
+            reflection=evaluation.reflection,
+        )
+        num_train = trial.tasks_per_iteration * trial.group_size
+        num_eval = evaluation.num_tasks * evaluation.group_size
+        if evaluation.env_kwargs:
+            self.envs = make_envs(config, num_train)
+            self.eval_envs = make_envs(config, num_eval, evaluation.env_kwargs)
+        else:  # same env settings: one pool serves both
+            self.envs = make_envs(config, max(num_train, num_eval))
+            self.eval_envs = self.envs
+        self.held_out = set(eval_task_seeds(seed, evaluation.num_tasks))
+        self.estimator = get_estimator(config.algorithm.estimator)
+        self.state = TrainerState(iteration=0, data_position=0)
+
+    # -- checkpoints -------------------------------------------------------------------
+    def save(self) -> Path:
+        return save_checkpoint(
+            self.run_dir,
+            self.state,
+            self.actor.state_dict(),
+            keep_last=self.config.run.keep_checkpoints,
+        )
+
+    def restore(self, path: Path) -> None:
+        """Continue from a checkpoint (a checkpoint folder or a run folder)."""
+        loaded = load_checkpoint(path, map_location=self.config.run.device)
+        self.actor.load_state_dict(loaded.actor_state)
+        self.engine.load_weights(self.actor.model.state_dict())
+        restore_rng_states(loaded.rng)
+        self.state = loaded.state
+
+    # -- one iteration ---------------------------------------------------------------
+    def rollout(self, iteration: int, on_wave=None) -> tuple[list[Trial], RolloutStats]:
+        """Play this iteration's training trials."""
+        trial = self.config.trial
+        seeds = train_task_seeds(
+            self.config.seed, self.state.data_position, trial.tasks_per_iteration, self.held_out
+        )
+        tasks = grouped_tasks(seeds, trial.group_size)
+        return run_trials(
+            self.envs,
+            tasks,
+            self.engine,
+            self.train_prompts,
+            self.train_settings,
+            trial.sampling,
+            wave_seed=lambda wave: derive_seed(self.config.seed, "rollout", iteration, wave),
+            on_wave=on_wave,
+        )
+
+    def train_iteration(
+        self, iteration: int, progress: IterationProgress | None = None
+    ) -> IterationResult:
+        """Rollout, advantages, PPO update (and evaluation when due)."""
+        progress = progress or IterationProgress(None)
+        started = time.perf_counter()
+        progress.phase("rollout", iteration)
+        trials, stats = self.rollout(iteration, on_wave=progress.advance)
+        rollout_done = time.perf_counter()
+
+        advantages, batch = rollout_advantages(trials, self.config.algorithm, self.estimator)
+        samples = training_samples(trials)
+        advantages_done = time.perf_counter()
+
+        progress.phase("update", iteration)
+        actor_metrics = self.actor.update(samples, advantages)
+        self.engine.load_weights(self.actor.model.state_dict())
+        update_done = time.perf_counter()
+        self.state.data_position += self.config.trial.tasks_per_iteration
+
+        metrics: dict[str, float] = {
+            f"rollout/{k}": v
+            for k, v in trial_metrics(trials, self.config.trial.num_attempts).items()
+        }
+        plays = ~batch.is_reflect
+        attempt_rewards = [
+            sum(t.reward for t in trial.attempt_turns(a))
+            for trial in trials
+            for a in range(trial.num_attempts)
+        ]
+        metrics["rollout/episode_reward_mean"] = float(np.mean(attempt_rewards))
+        metrics["rollout/success_rate"] = float(np.mean([tr.won_at is not None for tr in trials]))
+        metrics["rollout/rows"] = float(len(batch))
+        metrics["rollout/play_reward_mean"] = (
+            float(batch.reward[plays].mean()) if plays.any() else 0.0
+        )
+        metrics["advantage/mean"] = float(advantages.mean()) if len(advantages) else 0.0
+        metrics["advantage/abs_mean"] = float(np.abs(advantages).mean()) if len(advantages) else 0.0
+        metrics.update({f"actor/{k}": float(v) for k, v in actor_metrics.items()})
+
+        rollout_s = rollout_done - started
+        update_s = update_done - advantages_done
+        metrics.update(
+            {
+                "time/generation_s": stats.generation_s,
+                "time/env_s": stats.env_s,
+                "time/prompt_s": stats.prompt_s,
+                "time/rollout_other_s": rollout_s
+                - stats.generation_s
+                - stats.env_s
+                - stats.prompt_s,
+                "time/advantages_s": advantages_done - rollout_done,
+                "time/update_s": update_s,
+                "speed/tokens_per_s": stats.response_tokens / max(stats.generation_s, 1e-9),
+                "speed/response_tokens": float(stats.response_tokens),
+                "speed/prompt_tokens": float(stats.prompt_tokens),
+            }
+        )
+        result = IterationResult(metrics=metrics, trials=trials)
+        if self.eval_due(iteration):
+            eval_started = time.perf_counter()
+            progress.phase("eval", iteration)
+            eval_metrics, result.eval_trials, _ = self.evaluate()
+            metrics.update(eval_metrics)
+            metrics["time/eval_s"] = time.perf_counter() - eval_started
+        metrics["time/iteration_s"] = time.perf_counter() - started
+        self.state.iteration = iteration + 1
+        return result
+
+    def eval_due(self, iteration: int) -> bool:
+        every = self.config.eval.every
+        return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
+
+    def evaluate(
+        self, progress: IterationProgress | None = None
+    ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
+        """pass@k and behaviour metrics on the held-out tasks (``eval/`` keys)."""
+        evaluation = self.config.eval
+        return evaluate(
+            self.engine,
+            self.eval_envs,
+            self.eval_prompts,
+            run_seed=self.config.seed,
+            num_tasks=evaluation.num_tasks,
+            group_size=evaluation.group_size,
+            settings=self.eval_settings,
+            sampling=evaluation.sampling,
+            on_wave=progress.advance if progress else None,
+        )
+
+    def checkpoint_due(self, iteration: int) -> bool:
+        every = self.config.run.checkpoint_every
+        return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
+
+    def warmup(self) -> list[float]:
+        """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
+        warm = self.config.warmup
+        examples = warmup_examples(
+            self.envs,
+            self.train_prompts,
+            count=warm.examples,
+            run_seed=self.config.seed,
+            held_out=self.held_out,
+            max_turns=self.config.env.max_turns,
+        )
+        return format_warmup(
+            self.actor.model,
+            self.tokenizer,
+            self.engine.encode_prompt,
+            examples,
+            steps=warm.steps,
+            batch_size=warm.batch_size,
+            lr=warm.lr,
+            seed=self.config.seed,
+        )
+
+    # -- the whole run -------------------------------------------------------------
+    def fit(self, report: RunReport, console: Console, show_progress: bool = True) -> RunSummary:
+        """Run the remaining iterations (all of them, or those after a restored checkpoint)."""
+        config = self.config
+        extra = self.state.extra
+        with IterationProgress(console if show_progress else None) as progress:
+            if self.state.iteration == 0 and config.warmup.steps and "warmup_loss" not in extra:
+                progress.phase("format warm-up", -1)
+                extra["warmup_loss"] = self.warmup()
+                if extra["warmup_loss"]:
+                    first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
+                    console.print(
+                        f"format warm-up: {config.warmup.steps} steps, loss {first:.2f} -> {last:.2f}"
+                    )
+                else:
+                    console.print("format warm-up skipped: the env has no sample_action")
+            if self.state.iteration == 0 and config.eval.at_start and "eval_start" not in extra:
+                progress.phase("eval", -1)
+                metrics, trials, _ = self.evaluate(progress)
+                extra["eval_start"] = metrics
+                report.write_samples("eval_start", trials)
+                console.print(f"[bold]start[/] {format_eval(metrics)}")
+            for iteration in range(self.state.iteration, config.run.iterations):
+                result = self.train_iteration(iteration, progress)
+                report.log(iteration, result.metrics)
+                if result.eval_trials:
+                    extra["eval_last"] = {
+                        k: v for k, v in result.metrics.items() if k.startswith("eval/")
+                    }
+                if (iteration + 1) % config.run.samples_every == 0 or iteration == 0:
+                    report.write_samples(f"iter_{iteration:06d}", result.trials)
+                    if result.eval_trials:
+                        report.write_samples(f"eval_iter_{iteration:06d}", result.eval_trials)
+                console.print(summary_line(iteration, config.run.iterations, result.metrics))
+                if self.checkpoint_due(iteration):
+                    self.save()
+        report.plot()
+        return RunSummary(
+            run_dir=self.run_dir,
+            eval_start=extra.get("eval_start"),
+            eval_end=extra.get("eval_last"),
+        )
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_dir: Path
+    eval_start: dict[str, float] | None
+    eval_end: dict[str, float] | None
+
+
+def format_eval(metrics: dict[str, float]) -> str:
+    return " ".join(
+        f"{k.removeprefix('eval/')} {v:.3f}"
+        for k, v in metrics.items()
+        if k.startswith("eval/pass@")
+    )
+
+
+def summary_line(iteration: int, total: int, m: dict[str, float]) -> str:
+    """One line per iteration: reward, success, pass@k, loss, KL, tokens/s, time split."""
+    timed = {
+        "gen": m.get("time/generation_s", 0.0),
+        "upd": m.get("time/update_s", 0.0),
+        "env": m.get("time/env_s", 0.0) + m.get("time/prompt_s", 0.0),
+        "eval": m.get("time/eval_s", 0.0),
+    }
+    whole = max(m.get("time/iteration_s", 0.0), 1e-9)
+    split = " ".join(f"{k} {100 * v / whole:.0f}%" for k, v in timed.items() if v)
+    parts = [
+        f"iter {iteration + 1}/{total}",
+        f"reward {m.get('rollout/episode_reward_mean', float('nan')):+.2f}",
+        f"success {m.get('rollout/success_rate', float('nan')):.2f}",
+    ]
+    if any(k.startswith("eval/pass@") for k in m):
+        parts.append(format_eval(m))
+    parts += [
+        f"loss {m.get('actor/pg_loss', float('nan')):+.4f}",
+        f"kl {m.get('actor/ppo_kl', m.get('actor/kl', float('nan'))):.4f}",
+        f"{m.get('speed/tokens_per_s', 0.0):.0f} tok/s",
+        f"{whole:.1f}s ({split})",
+    ]
+    return " | ".join(parts)
+
+
+class IterationProgress:
+    """Rich progress bar of the current phase (rollout, update, eval); silent without a
+    console."""
+
+    def __init__(self, console: Console | None) -> None:
+        self._progress = None
+        self._task = None
+        if console is not None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} trials"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+
+    def __enter__(self) -> IterationProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def phase(self, name: str, iteration: int) -> None:
+        if self._progress is None:
+            return
+        label = "start" if iteration < 0 else f"iter {iteration + 1}"
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(f"{label}: {name}", total=None)
+
+    def advance(self, finished: int, total: int) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=finished, total=total)
+
+
+def _prompt_config(config: LaMerConfig, mode: str, num_attempts: int) -> PromptConfig:
+    return PromptConfig(
+        mode=mode,
+        history_window=config.trial.history_window,
+        max_turns=config.env.max_turns,
+        num_attempts=num_attempts,
+        max_prompt_tokens=config.trial.max_prompt_tokens,
+    )

@@ -1,0 +1,133 @@
+"""Format warm-up: a few supervised steps that teach a fresh model the answer format.
+
+A pretrained LLM (the paper's Qwen3-4B) already writes ``<action>...</action>`` when
+asked; a tiny randomly initialised model does not, so every response would be invalid,
+every score equal and every advantage zero. For such models (the CPU default) the run
+can start with ``warmup.steps`` steps of next-token cross-entropy on *random valid
+actions* (the env's optional ``sample_action(rng)``) in real play prompts. It teaches the
+format, not the task: the actions are uniformly random, so success still has to come
+from RL. Off (``steps: 0``) in every paper config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from lamer_core.seeding import derive_seed, make_rng
+from lamer_memory.trial_memory import TrialMemory
+from lamer_train.trial_loop import PromptBuilder
+
+ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
+
+
+def warmup_examples(
+    envs: Sequence[Any],
+    prompts: PromptBuilder,
+    *,
+    count: int,
+    run_seed: int,
+    held_out: set[int],
+    max_turns: int,
+) -> list[tuple[list[dict[str, str]], str]]:
+    """``count`` (play messages, target response) pairs from random play.
+
+    Each example resets an env on a fresh warm-up seed (never a held-out one), plays
+    0..max_turns-1 random actions to reach a varied state, and targets one more random
+    action wrapped in ``<action></action>``. Empty when the env has no ``sample_action``.
+    """
+    rng = make_rng(run_seed, "warmup")
+    examples = []
+    for index in range(count):
+        env = envs[index % len(envs)]
+        sample = getattr(env.unwrapped, "sample_action", None)
+        if sample is None:
+            return []
+        seed = derive_seed(run_seed, "task", "warmup", index)
+        if seed in held_out:
+            continue
+        observation, _ = env.reset(seed=seed)
+        memory = TrialMemory(observation)
+        for _ in range(int(rng.integers(0, max_turns))):
+            observation, reward, terminated, truncated, info = env.step(_tagged(sample(rng)))
+            if terminated or truncated:  # no next turn to ask for: use the initial state
+                memory = TrialMemory(memory.initial_observation)
+                break
+            memory.record_turn(str(info.get("action")), observation, float(reward))
+        examples.append((prompts.play_messages(memory, env), _tagged(sample(rng))))
+    return examples
+
+
+def _tagged(action: str) -> str:
+    action = str(action).strip()
+    if ACTION_OPEN in action:
+        return action
+    return f"{ACTION_OPEN}{action}{ACTION_CLOSE}"
+
+
+def format_warmup(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    encode_prompt,
+    examples: Sequence[tuple[list[dict[str, str]], str]],
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+) -> list[float]:
+    """Train ``model`` on the examples' targets (cross-entropy on target tokens only);
+    returns the loss of every step. ``encode_prompt(messages) -> ids`` is the engine's
+    chat-template encoder, so the model learns exactly the prompts it will see."""
+    if not examples or steps <= 0:
+        return []
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    end_ids = [end] if isinstance(end, int) and end >= 0 else [tokenizer.eos_token_id]
+    encoded = [
+        (
+            encode_prompt(messages),
+            tokenizer(target, add_special_tokens=False)["input_ids"] + end_ids,
+        )
+        for messages, target in examples
+    ]
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    rng = make_rng(seed, "warmup-batches")
+    losses = []
+    model.train()
+    for _ in range(steps):
+        picked = rng.choice(len(encoded), size=min(batch_size, len(encoded)), replace=False)
+        loss = _batch_loss(model, [encoded[i] for i in picked], device)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+def _batch_loss(model, pairs: list[tuple[list[int], list[int]]], device) -> torch.Tensor:
+    """Mean cross-entropy of the target tokens; logits only at target positions (the
+    output head over a 151k vocabulary is the expensive part)."""
+    width = max(len(p) + len(t) for p, t in pairs)
+    ids = torch.zeros(len(pairs), width, dtype=torch.long)
+    mask = torch.zeros(len(pairs), width, dtype=torch.long)
+    target_mask = torch.zeros(len(pairs), width, dtype=torch.bool)
+    for row, (prompt, target) in enumerate(pairs):
+        sequence = prompt + target
+        start = width - len(sequence)  # left padding, as in generation
+        ids[row, start:] = torch.tensor(sequence)
+        mask[row, start:] = 1
+        target_mask[row, start + len(prompt) :] = True
+    ids, mask, target_mask = ids.to(device), mask.to(device), target_mask.to(device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    hidden = model.model(
+        input_ids=ids, attention_mask=mask, position_ids=positions
+    ).last_hidden_state
+    # The token at position t is predicted from the hidden state at t - 1.
+    predict_from = target_mask[:, 1:]
+    logits = model.lm_head(hidden[:, :-1][predict_from])
+    return torch.nn.functional.cross_entropy(logits.float(), ids[:, 1:][predict_from])

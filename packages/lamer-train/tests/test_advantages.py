@@ -1,0 +1,81 @@
+"""Trainer rows: advantages computed by hand (GiGPO with cross-attempt returns and the
+invalid-action penalty), and row-by-row alignment with the (prompt, response) samples."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
+from lamer_train.config import AlgorithmSection
+from lamer_train.trainer import rollout_advantages, training_samples
+
+A0 = "initial-state"
+
+
+def _turn(attempt, phase, reward=0.0, *, valid=True, won=False, ids=0):
+    return Turn(
+        attempt, phase, 0, "", "", action=None if phase == "reflect" else "up",
+        reward=reward, done=phase == "play", won=won, action_is_valid=valid,
+        anchor=A0 if phase == "play" else REFLECTION_ANCHOR,
+        prompt_ids=[ids, ids + 1], response_ids=[ids + 2] * (ids % 3 + 1),
+    )  # fmt: skip
+
+
+def _trials() -> list[Trial]:
+    # Two trials of one task (group 0). Trial 0: an invalid first attempt, a reflection,
+    # a winning second attempt. Trial 1: two failed one-turn attempts.
+    t0 = Trial(0, 0, 5, [
+        _turn(0, "play", -0.1, valid=False, ids=10), _turn(1, "reflect", ids=20),
+        _turn(1, "play", 10.9, won=True, ids=30),
+    ])  # fmt: skip
+    t1 = Trial(0, 1, 5, [
+        _turn(0, "play", -0.1, ids=40), _turn(1, "reflect", ids=50), _turn(1, "play", -0.1, ids=60)
+    ])  # fmt: skip
+    return [t0, t1]
+
+
+def test_gigpo_advantages_match_hand_computation():
+    algorithm = AlgorithmSection(
+        estimator="gigpo", estimator_params={"mode": "mean_norm", "step_advantage_w": 1.0},
+        step_gamma=0.95, traj_gamma=0.6, invalid_action_penalty_coef=0.5,
+    )  # fmt: skip
+    advantages, batch = rollout_advantages(_trials(), algorithm)
+    assert len(batch) == 6
+    # Episode score = the attempt's undiscounted reward - 0.5 per invalid row; reflect rows 0.
+    scores = [-0.1 - 0.5, 0.0, 10.9, -0.1, 0.0, -0.1]
+    episode = [s - sum(scores) / 6 for s in scores]  # one episode group: every row
+    # Cross-attempt returns: the reflect row takes its attempt's first play return; the
+    # last play row of attempt 0 is discounted by traj_gamma from the next attempt.
+    returns = [-0.1 + 0.6 * 10.9, 10.9, 10.9, -0.1 + 0.6 * -0.1, -0.1, -0.1]
+    # Step groups: the four play rows share the initial-state anchor; reflect rows form one.
+    play_mean = (returns[0] + returns[2] + returns[3] + returns[5]) / 4
+    reflect_mean = (returns[1] + returns[4]) / 2
+    step = [
+        returns[0] - play_mean, returns[1] - reflect_mean, returns[2] - play_mean,
+        returns[3] - play_mean, returns[4] - reflect_mean, returns[5] - play_mean,
+    ]  # fmt: skip
+    expected = [e + s for e, s in zip(episode, step, strict=True)]
+    assert advantages.tolist() == pytest.approx(expected, abs=1e-9)
+
+
+def test_grpo_baseline_is_only_a_config_change():
+    algorithm = AlgorithmSection(
+        estimator="grpo", estimator_params={"norm_by_std": False},
+        invalid_action_penalty_coef=0.0,
+    )  # fmt: skip
+    advantages, _ = rollout_advantages(_trials(), algorithm)
+    scores = [-0.1, 0.0, 10.9, -0.1, 0.0, -0.1]
+    assert advantages.tolist() == pytest.approx([s - sum(scores) / 6 for s in scores])
+
+
+def test_samples_align_with_advantage_rows():
+    samples = training_samples(_trials())
+    assert [prompt[0] for prompt, _ in samples] == [10, 20, 30, 40, 50, 60]
+    assert samples[1] == ([20, 21], [22, 22, 22])
+
+
+def test_turn_without_token_ids_is_a_clear_error():
+    trials = _trials()
+    trials[1].turns[2].response_ids = None
+    with pytest.raises(ValueError, match="no token ids"):
+        training_samples(trials)

@@ -1,0 +1,135 @@
+"""Config: defaults, shipped YAMLs (paper settings), overrides, and errors that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lamer_train.cli import main
+from lamer_train.config import (
+    CONFIGS_DIR,
+    ConfigError,
+    LaMerConfig,
+    config_to_yaml,
+    load_config,
+)
+
+SHIPPED = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml"))
+
+
+def test_every_env_has_lamer_gigpo_and_grpo_configs_plus_the_cpu_default():
+    for env in ("sokoban", "minesweeper", "webshop", "alfworld"):
+        for method in ("lamer", "gigpo", "grpo"):
+            assert f"{method}_{env}" in SHIPPED
+    assert "cpu_default" in SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_config_loads_and_its_header_shows_the_command(name):
+    load_config(name)
+    header = (CONFIGS_DIR / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:10]
+    assert any("uv run lamer-train" in line for line in header)
+
+
+def test_cpu_default_yaml_is_the_default_config():
+    assert load_config("cpu_default") == LaMerConfig()
+
+
+def test_paper_settings_sokoban():
+    lamer = load_config("lamer_sokoban")
+    assert (lamer.trial.tasks_per_iteration, lamer.trial.group_size, lamer.trial.num_attempts) == (
+        16,
+        8,
+        3,
+    )
+    assert lamer.trial.reflection and lamer.trial.memory_mode == "reflection_only"
+    assert (lamer.algorithm.step_gamma, lamer.algorithm.traj_gamma) == (0.95, 0.9)
+    assert lamer.algorithm.estimator == "gigpo"
+    assert lamer.algorithm.estimator_params == {"mode": "mean_norm", "step_advantage_w": 1.0}
+    assert lamer.algorithm.invalid_action_penalty_coef == 0.5
+    assert lamer.env.max_turns == 7 and lamer.trial.max_prompt_tokens == 2048
+    assert lamer.actor.lr == 1e-6
+    assert (
+        lamer.eval.sampling.temperature,
+        lamer.eval.sampling.top_p,
+        lamer.eval.sampling.top_k,
+    ) == (0.7, 0.8, 20)
+    for name in ("gigpo_sokoban", "grpo_sokoban"):
+        baseline = load_config(name)
+        assert (baseline.trial.group_size, baseline.trial.num_attempts) == (24, 1)
+        assert not baseline.trial.reflection
+        assert baseline.eval.num_attempts == 3 and not baseline.eval.reflection
+        assert baseline.eval.memory_mode == "none"
+    assert load_config("grpo_sokoban").algorithm.estimator == "grpo"
+
+
+def test_paper_settings_minesweeper_and_webshop():
+    assert load_config("lamer_minesweeper").algorithm.traj_gamma == 0.6
+    # The reference's MineSweeper baseline scripts train with 3 attempts, no reflection.
+    baseline = load_config("gigpo_minesweeper")
+    assert (baseline.trial.group_size, baseline.trial.num_attempts, baseline.trial.reflection) == (
+        24,
+        3,
+        False,
+    )
+    webshop = load_config("lamer_webshop")
+    assert (
+        webshop.trial.tasks_per_iteration,
+        webshop.env.max_turns,
+        webshop.trial.max_prompt_tokens,
+    ) == (8, 12, 8192)
+    assert webshop.eval.env_kwargs == {"split": "test"}
+
+
+def test_overrides_are_parsed_as_yaml_and_nested():
+    config = load_config(
+        "lamer_sokoban",
+        ["trial.group_size=4", "actor.lr=2e-6", "eval.reflection=false", "eval.memory_mode=none",
+         "trial.sampling.temperature=0.5", "env.kwargs.num_boxes=1"],
+    )  # fmt: skip
+    assert config.trial.group_size == 4 and config.actor.lr == 2e-6
+    assert config.eval.reflection is False
+    assert config.trial.sampling.temperature == 0.5
+    assert config.env.kwargs["num_boxes"] == 1 and config.env.kwargs["max_steps"] == 30
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("trial.grup_size=4", "trial.grup_size"),
+        ("trial.group_size=0", "trial.group_size"),
+        ("actor.lr=fast", "actor.lr"),
+        ("nosuch=1", "nosuch"),
+        ("trial.sampling.top_p=2", "trial.sampling.top_p"),
+        ("algorithm.estimator=nosuch", "algorithm.estimator"),
+        ("algorithm.estimator_params.alpha=1", "algorithm.estimator_params"),
+        ("trial.reflection=false", "memory_mode"),
+        ("trial", "section.field=value"),
+    ],
+)
+def test_bad_key_or_value_is_an_error_naming_the_field(override, named):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(None, [override])
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path):
+    config = load_config("lamer_minesweeper", ["trial.group_size=2"])
+    path = tmp_path / "config.yaml"
+    path.write_text(config_to_yaml(config), encoding="utf-8")
+    assert load_config(path) == config
+    assert yaml.safe_load(path.read_text())["trial"]["group_size"] == 2
+
+
+def test_cli_reports_config_error_before_any_work(tmp_path, capsys):
+    code = main([f"run.output_dir={tmp_path}", "run.name=x", "trial.group_size=-1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "trial.group_size" in err
+    assert not (Path(tmp_path) / "x").exists()
+
+
+def test_cli_rejects_an_unknown_config_file(capsys):
+    assert main(["--config", "no_such_config"]) == 2
+    assert "no_such_config" in capsys.readouterr().err
