@@ -47,3 +47,14 @@ def test_auto_uses_the_heuristic_when_spacy_is_missing() -> None:
 def test_unknown_extractor_name_is_rejected() -> None:
     with pytest.raises(ValueError, match="noun extractor"):
         get_noun_extractor("nltk")
+
+
+def test_asking_for_spacy_without_it_fails_when_the_env_is_built() -> None:
+    if spacy_available():
+        pytest.skip("spaCy with en_core_web_sm is installed here")
+    from lamer_envs.webshop.env import WebShopEnv
+
+    with pytest.raises(ImportError, match="en_core_web_sm"):
+        WebShopEnv(noun_extractor="spacy")
+    with pytest.raises(ImportError, match="spacy download"):
+        get_noun_extractor("spacy")("Acme Mug")
