@@ -30,6 +30,8 @@ def test_dead_state_decisions_match_the_per_step_bfs(
                 by_table = distance is None or distance == 0 or distance > search_depth
                 assert by_table == (not path)
                 assert room.is_dead() == (not path)
+                if room.boxes & room.grid.dead_cells:
+                    assert distance is None  # a box on a dead cell: truly unsolvable
                 if path:
                     assert distance == len(path)
                     assert shortest_solution_length(
@@ -48,3 +50,20 @@ def test_solution_replay_solves_the_room() -> None:
     outcomes = [room.step(action) for action in path]
     assert outcomes[-1].won and outcomes[-1].done
     assert not any(o.done for o in outcomes[:-1])
+
+
+def test_a_lone_box_on_a_dead_cell_is_unsolvable_and_targets_are_live() -> None:
+    checked = 0
+    for seed in range(5):
+        grid = generate_task(np.random.default_rng(seed), (7, 7), 1).grid
+        table = SolutionDistances(grid, 1)
+        assert not grid.dead_cells & grid.targets
+        for cell in grid.floor_cells():
+            if grid.dead_cells >> cell & 1:
+                checked += 1
+                assert all(
+                    table.distance(player, 1 << cell) is None
+                    for player in grid.floor_cells()
+                    if player != cell
+                )
+    assert checked > 0

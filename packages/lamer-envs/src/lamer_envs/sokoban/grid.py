@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -93,6 +93,31 @@ class SokobanGrid:
         for table in _open_neighbours(rows, cols)[1:]:
             neighbours.append(tuple([j if open_cell[j] else -1 for j in table]))
         return cls(rows, cols, walls, targets, tuple(neighbours))
+
+    @cached_property
+    def dead_cells(self) -> int:
+        """Bitmask of floor cells from which a box can never reach any target.
+
+        Found by pulling a box backwards from every target (a pull needs the two cells
+        behind it to be open, exactly what the matching push needs). A box on such a
+        cell makes the state unsolvable, and pushing it only leads to other such cells,
+        so pruning these states changes no search result.
+        """
+        live = self.targets
+        frontier = [i for i in range(self.num_cells) if self.targets >> i & 1]
+        while frontier:
+            cell = frontier.pop()
+            for back in (1, 2, 3, 4):
+                # The box came from `before`, one step in direction `back`, pushed by a
+                # player standing one step further.
+                before = self.neighbours[back][cell]
+                if before < 0 or live >> before & 1:
+                    continue
+                if self.neighbours[back][before] >= 0:
+                    live |= 1 << before
+                    frontier.append(before)
+        floor = ~self.walls & ((1 << self.num_cells) - 1)
+        return floor & ~live
 
     @property
     def num_cells(self) -> int:

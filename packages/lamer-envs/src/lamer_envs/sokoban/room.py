@@ -113,6 +113,8 @@ class SokobanRoom:
             distance = table.distance(self.player, self.boxes)
             # Distance 0 = solved: the reference BFS also returns [] there.
             return distance is None or distance == 0 or distance > self.search_depth
+        if self.boxes & self.grid.dead_cells:
+            return True  # a box that can never reach a target: no search needed
         return not bfs_solution(self.grid, self.player, self.boxes, self.search_depth)
 
     def step(self, action: int) -> StepOutcome:

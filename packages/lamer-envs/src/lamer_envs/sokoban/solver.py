@@ -11,6 +11,8 @@ Two tools answer the same question in different shapes:
 
 Both treat a wall bump or a blocked push as no move at all (the reference's BFS skips
 them), so they agree: ``len(bfs_solution(s, d)) == distance(s)`` whenever that is <= d.
+The forward searches never push a box onto a dead cell (:attr:`SokobanGrid.dead_cells`):
+such states cannot lead to a solution, so results are unchanged and searches shrink.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def bfs_solution(grid: SokobanGrid, player: int, boxes: int, max_depth: int = 10
     has no solution of length ``<= max_depth`` (the reference's "dead" signal).
     """
     targets = grid.targets
+    dead = grid.dead_cells
+    if boxes & dead:
+        return []
     neighbours = grid.neighbours
     num_cells = grid.num_cells
     start = _encode(grid, player, boxes)
@@ -64,8 +69,8 @@ def bfs_solution(grid: SokobanGrid, player: int, boxes: int, max_depth: int = 10
             new_boxes = boxes_now
             if boxes_now >> step_to & 1:
                 push_to = table[step_to]
-                if push_to < 0 or boxes_now >> push_to & 1:
-                    continue
+                if push_to < 0 or (boxes_now | dead) >> push_to & 1:
+                    continue  # blocked, or the box would be stuck for good
                 new_boxes = boxes_now ^ (1 << step_to) ^ (1 << push_to)
             child = new_boxes * num_cells + step_to
             if child not in parent:
@@ -84,7 +89,8 @@ def shortest_solution_length(
     earlier than testing states when they are dequeued.
     """
     targets = grid.targets
-    if not boxes & ~targets:
+    dead = grid.dead_cells
+    if not boxes & ~targets or boxes & dead:
         return 0
     neighbours = grid.neighbours
     num_cells = grid.num_cells
@@ -104,8 +110,8 @@ def shortest_solution_length(
                     continue
                 if boxes_now >> step_to & 1:
                     push_to = table[step_to]
-                    if push_to < 0 or boxes_now >> push_to & 1:
-                        continue
+                    if push_to < 0 or (boxes_now | dead) >> push_to & 1:
+                        continue  # blocked, or the box would be stuck for good
                     new_boxes = boxes_now ^ (1 << step_to) ^ (1 << push_to)
                     if not new_boxes & ~targets:
                         return depth
