@@ -17,9 +17,11 @@ Everything is a pure function of ``(seed, num_products)``.
 
 from __future__ import annotations
 
+import math
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -35,8 +37,12 @@ from lamer_envs.webshop.vocabulary import (
     ProductType,
 )
 
+T = TypeVar("T")
+
 _ASIN_CHARS = string.ascii_uppercase + string.digits
-_DRAWS_PER_PRODUCT = 256
+_DRAWS_PER_PRODUCT = 128
+"""Uniforms drawn per product; a product uses fewer than 100."""
+_CHUNK = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +73,7 @@ class _Draws:
         """Uniform in ``[low, high)``."""
         return low + min(int(self.random() * (high - low)), high - low - 1)
 
-    def pick(self, pool: tuple[str, ...] | list[str]) -> str:
+    def pick(self, pool: Sequence[T]) -> T:
         return pool[self.integer(0, len(pool))]
 
     def permutation(self, size: int) -> list[int]:
@@ -93,11 +99,9 @@ def _title_case(phrase: str) -> str:
 
 def _price_text(draws: _Draws, band: tuple[float, float]) -> str:
     low, high = band
-    price = float(np.floor(low + (high - low) * draws.random())) + float(
-        draws.pick((0.99, 0.49, 0.95, 0.0))
-    )
+    price = math.floor(low + (high - low) * draws.random()) + draws.pick((0.99, 0.49, 0.95, 0.0))
     if draws.random() < 0.15:  # a price range, as for products whose options change the price
-        upper = price + float(np.floor(2.0 + (max(3.0, 0.4 * price) - 2.0) * draws.random()))
+        upper = price + math.floor(2.0 + (max(3.0, 0.4 * price) - 2.0) * draws.random())
         return f"${price:.2f} - ${upper:.2f}"
     return f"${price:.2f}"
 
@@ -170,7 +174,7 @@ def _product(draws: _Draws, asin: str, kind: ProductType) -> tuple[dict, dict, d
         }
         for _ in range(draws.integer(0, 4))
     ]
-    rating = f"{np.mean([r['stars'] for r in reviews]):.1f}" if reviews else "N.A."
+    rating = f"{sum(r['stars'] for r in reviews) / len(reviews):.1f}" if reviews else "N.A."
     review_entry = {"asin": asin, "average_rating": rating, "reviews": reviews}
     return product, attribute_entry, review_entry
 
@@ -185,9 +189,10 @@ def generate_catalog_files(num_products: int = 3000, seed: int = 0) -> CatalogFi
     order = rng.permutation(num_products)
     taken: set[str] = set()
     products, attributes, reviews = [], {}, []
-    uniforms = rng.random((num_products, _DRAWS_PER_PRODUCT))
     for row, index in enumerate(order):
-        draws = _Draws(uniforms[row])
+        if row % _CHUNK == 0:  # draw in blocks: 50k products x 128 floats would be 50 MB
+            uniforms = rng.random((_CHUNK, _DRAWS_PER_PRODUCT))
+        draws = _Draws(uniforms[row % _CHUNK])
         asin = draws.asin(taken)
         product, attribute_entry, review_entry = _product(draws, asin, kinds[int(index)])
         products.append(product)
