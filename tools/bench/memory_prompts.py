@@ -27,6 +27,7 @@ from lamer_memory import (
     PartwiseTokenCounter,
     PromptConfig,
     TrialMemory,
+    approx_token_count,
     build_play_prompt,
 )
 
@@ -72,20 +73,22 @@ def main() -> None:
     args = parser.parse_args()
     memories = [make_memory(i) for i in range(args.batch)]
     print(f"{args.batch} play prompts at attempt 3 / turn 6, best/median of {args.repeats} runs")
-    cases = [(mode, PromptConfig(mode=mode)) for mode in MEMORY_MODES]
+    cases = [(mode, PromptConfig(mode=mode), approx_token_count) for mode in MEMORY_MODES]
     # The slow path: the prompt overflows and older material is dropped piece by piece.
-    cases.append(
-        (
-            "history_and_reflection, 1024-token budget",
-            PromptConfig(mode="history_and_reflection", max_prompt_tokens=1024),
-        )
-    )
-    for name, config in cases:
+    tight = PromptConfig(mode="history_and_reflection", max_prompt_tokens=1024)
+    cases.append(("history_and_reflection, 1024-token budget", tight, approx_token_count))
+    for name, config, counter in cases:
         times = []
         for _ in range(args.repeats):
             start = time.perf_counter()
             prompts = [
-                build_play_prompt(m, rules=RULES, action_format=ACTION_FORMAT, config=config)
+                build_play_prompt(
+                    m,
+                    rules=RULES,
+                    action_format=ACTION_FORMAT,
+                    config=config,
+                    count_tokens=counter,
+                )
                 for m in memories
             ]
             times.append((time.perf_counter() - start) * 1e3)
@@ -117,8 +120,12 @@ def real_tokenizer_section(memories: list[TrialMemory]) -> None:
     def count(text: str) -> int:
         return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
-    for mode in ("reflection_only", "history_and_reflection"):
-        config = PromptConfig(mode=mode)
+    for mode, budget in (
+        ("reflection_only", 2048),
+        ("history_and_reflection", 2048),
+        ("history_and_reflection", 1024),
+    ):
+        config = PromptConfig(mode=mode, max_prompt_tokens=budget)
         estimate = build_play_prompt(
             memories[0], rules=RULES, action_format=ACTION_FORMAT, config=config
         ).num_tokens
@@ -134,9 +141,10 @@ def real_tokenizer_section(memories: list[TrialMemory]) -> None:
             prompts = [build(m) for m in memories]
             per_prompt_ms = (time.perf_counter() - start) * 1e3 / len(memories)
             print(
-                f"  {mode + ', ' + label:<42} {per_prompt_ms:7.3f} ms per prompt "
+                f"  {f'{mode}, {budget} budget, {label}':<54} {per_prompt_ms:7.3f} ms per prompt "
                 f"(x1024: {per_prompt_ms * 1024:6.0f} ms); {prompts[0].num_tokens} tokens, "
-                f"default estimate {estimate} (ratio {estimate / prompts[0].num_tokens:.2f})"
+                f"{prompts[0].num_dropped} dropped; default estimate {estimate} "
+                f"(ratio {estimate / prompts[0].num_tokens:.2f})"
             )
 
 

@@ -82,13 +82,16 @@ def fit_parts(
     applied = 0
     while num_tokens > max_tokens and applied < len(drops):
         for index, replacement in drops[applied]:
+            if count_parts is not None:
+                # Part counts are additive: update the total instead of recounting.
+                num_tokens += count_parts((replacement,)) - count_parts((working[index],))
             working[index] = replacement
         applied += 1
-        text = "".join(working)
         if count_parts is None:
+            text = "".join(working)
             num_tokens = fixed_tokens + count_tokens(text)
-        else:
-            num_tokens = fixed_tokens + count_parts(working)
+    if count_parts is not None:
+        text = "".join(working)
     return FittedText(text, num_tokens, applied, num_tokens <= max_tokens)
 
 
