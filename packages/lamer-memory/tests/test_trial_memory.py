@@ -80,6 +80,14 @@ def test_batch_updates_only_active_memories():
     assert [m.turn for m in batch] == [2, 0, 2]
 
 
+def test_batch_records_invalid_turns_without_an_action():
+    batch = TrialMemoryBatch(["a", "b"])
+    batch.record_turns(["up", "<invalid>"], ["a1", "b1"], [0.0, -0.1], valid=[True, False])
+    assert [m.current_turns[-1].action for m in batch] == ["up", None]
+    with pytest.raises(ValueError, match="valid needs one entry"):
+        batch.record_turns(["up", "up"], ["a", "b"], [0.0, 0.0], valid=[True])
+
+
 def test_batch_rejects_mismatched_lengths():
     batch = TrialMemoryBatch(["a", "b"])
     with pytest.raises(ValueError, match="one per memory"):
