@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lamer_memory.config import MEMORY_MODES
+from lamer_memory.config import MEMORY_MODES, PromptConfig
 from lamer_memory.testing import check_snapshot, play_snapshot, reflect_snapshot
 from lamer_memory.trial_memory import TurnRecord
 
@@ -82,6 +82,22 @@ def test_play_prompts_match_snapshot(mode):
         later_turn=5,
     )
     check_snapshot(SNAPSHOTS / f"toy_play_{mode}.txt", text)
+
+
+def test_prompts_over_a_tight_budget_match_snapshot():
+    """What a prompt looks like after older material was dropped to fit 450 tokens."""
+    text = play_snapshot(
+        START,
+        ATTEMPTS,
+        REFLECTIONS,
+        rules=RULES,
+        action_format=ACTION_FORMAT,
+        mode="history_and_reflection",
+        later_turn=5,
+        config=PromptConfig(max_prompt_tokens=450),
+    )
+    assert "dropped" in text and ", 0 dropped" not in text.split("attempt 3 | turn 6")[1]
+    check_snapshot(SNAPSHOTS / "toy_play_history_and_reflection_450_tokens.txt", text)
 
 
 def test_reflect_prompts_match_snapshot():
