@@ -114,6 +114,12 @@ def carve_topology(
     return level
 
 
+@lru_cache(maxsize=4096)
+def _manhattan_from(origin: int, rows: int, cols: int) -> tuple[int, ...]:
+    row, col = divmod(origin, cols)
+    return tuple(abs(row - c // cols) + abs(col - c % cols) for c in range(rows * cols))
+
+
 @lru_cache(maxsize=64)
 def _border_cells(rows: int, cols: int) -> tuple[int, ...]:
     return tuple(
@@ -138,22 +144,19 @@ class _ReversePlay:
         self.targets = grid.targets
         self.origins = origins
         self.depth = depth
-        cols, num_cells = grid.cols, grid.num_cells
+        num_cells = grid.num_cells
         # manhattan[b][cell]: distance of `cell` from box b's origin target.
-        self.manhattan = [
-            [abs(o // cols - c // cols) + abs(o % cols - c % cols) for c in range(num_cells)]
-            for o in origins
-        ]
+        self.manhattan = [_manhattan_from(o, grid.rows, grid.cols) for o in origins]
         # moves[cell]: (cell moved to, cell behind) of each action that does not hit a wall.
         up, down, left, right = grid.neighbours[1:]
-        self.moves = [
-            tuple(
-                (ahead[cell], behind[cell])
-                for ahead, behind in ((up, down), (down, up), (left, right), (right, left))
-                if ahead[cell] >= 0
-            )
-            for cell in range(num_cells)
-        ]
+        moves: list[tuple[tuple[int, int], ...]] = [()] * num_cells
+        for cell in grid.floor_cells():
+            options = []
+            for ahead, behind in ((up, down), (down, up), (left, right), (right, left)):
+                if ahead[cell] >= 0:
+                    options.append((ahead[cell], behind[cell]))
+            moves[cell] = tuple(options)
+        self.moves = moves
         self.box_shift = 16  # player indices stay below 2**16
         self.mask_shift = 16 + num_cells
         self.explored: set[int] = set()
