@@ -6,8 +6,9 @@ Measures, single process:
 
 - building the generated catalog (generation, loading, goals, BM25 index) at
   ``--products`` products (default 50,000) and at the env's default 3,000;
-- search latency per query (median, p95, mean) over goal instructions, the queries an
-  agent would type; target < 5 ms per query at 50,000 products;
+- search latency per query (median and p95, wall and process CPU time: the machine may
+  be shared) over goal instructions, the queries an agent would type; target < 5 ms per
+  query at 50,000 products;
 - env steps/s with a random policy over available actions (search, clicks, buys;
   rendering, available actions and scoring included), and the scripted oracle's win
   rate and episodes/s on the test goals.
@@ -43,17 +44,20 @@ def bench_search(num_products: int, num_queries: int) -> None:
         goals[int(i)]["instruction_text"] for i in rng.integers(len(goals), size=num_queries)
     ]
     shop.search(queries[0])  # warm-up
-    times = []
+    wall, cpu = [], []
     for query in queries:
-        start = time.perf_counter()
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
         shop.search(query)
-        times.append(time.perf_counter() - start)
-    ms = np.array(times) * 1e3
-    median = float(np.median(ms))
+        cpu.append(time.process_time() - cpu_start)
+        wall.append(time.perf_counter() - wall_start)
+    wall_ms, cpu_ms = np.array(wall) * 1e3, np.array(cpu) * 1e3
+    median = float(np.median(wall_ms))
     print(
         f"search over {len(shop.catalog):,} products, {len(goals):,} goals: "
-        f"median {median:.2f} ms, p95 {np.percentile(ms, 95):.2f} ms, mean {ms.mean():.2f} ms "
-        f"per query (target < {TARGET_SEARCH_MS} ms; median/target = {median / TARGET_SEARCH_MS:.2f})"
+        f"wall median {median:.2f} ms, p95 {np.percentile(wall_ms, 95):.2f} ms; "
+        f"CPU median {np.median(cpu_ms):.2f} ms, p95 {np.percentile(cpu_ms, 95):.2f} ms "
+        f"per query (target < {TARGET_SEARCH_MS} ms; wall median/target = "
+        f"{median / TARGET_SEARCH_MS:.2f})"
     )
 
 
@@ -62,16 +66,17 @@ def bench_steps(num_steps: int) -> None:
     rng = np.random.default_rng(0)
     env.reset(seed=0)
     episodes = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(num_steps):
         _, _, terminated, truncated, _ = env.step(env.sample_action(rng))
         if terminated or truncated:
             episodes += 1
             env.reset(seed=int(rng.integers(2**31)))
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     print(
         f"env steps (random policy, {len(env.shop.catalog):,} products): "
-        f"{num_steps / seconds:,.0f} steps/s ({episodes} episodes ended)"
+        f"{num_steps / seconds:,.0f} steps/s wall, {num_steps / cpu_seconds:,.0f} steps/s CPU "
+        f"({episodes} episodes ended)"
     )
 
 
