@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gymnasium
 import pytest
+from gymnasium.error import ResetNeeded
 
 import lamer_envs
 from lamer_envs.checker import check_text_env
@@ -72,8 +73,8 @@ def test_an_imperfect_purchase_ends_the_episode_with_reward_zero() -> None:
     _, reward, terminated, _, info = act(env, "click[buy now]")
     assert terminated and reward == 0.0 and not info["won"]
     assert info["task_score"] == pytest.approx(4 / 5)  # 2 attributes + 1 of 2 options + price
-    after = act(env, "click[buy now]")
-    assert after[2] and not after[4]["action_is_valid"]  # nothing happens after buying
+    with pytest.raises(ResetNeeded):
+        act(env, "click[buy now]")
 
 
 def test_invalid_actions_change_nothing_and_are_marked() -> None:
@@ -103,6 +104,15 @@ def test_episode_is_truncated_after_max_steps() -> None:
     assert not any(act(env, "click[back to search]")[2:4])
     _, _, terminated, truncated, _ = act(env, "search[tea]")
     assert truncated and not terminated
+    with pytest.raises(ResetNeeded):
+        act(env, "search[tea]")
+    env.reset(seed=0)
+    assert act(env, "search[tea]")[4]["action_is_valid"]
+
+
+def test_step_before_reset_raises() -> None:
+    with pytest.raises(ResetNeeded):
+        fixture_env().step("<action>search[tea]</action>")
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ and its parts are in ``info``.
 
 ``reset(seed=s)`` draws the goal of the configured split from ``s`` (or takes
 ``options={"goal_index": i}``). Invalid actions (unparseable, an unknown click, an
-empty search, anything after buying) change nothing and give reward 0; the trainer
-applies its invalid-action penalty from ``info["action_is_valid"]``.
+empty search) change nothing and give reward 0; the trainer applies its
+invalid-action penalty from ``info["action_is_valid"]``. Stepping after the episode
+ended (bought or truncated) raises :class:`gymnasium.error.ResetNeeded`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+from gymnasium.error import ResetNeeded
 
 from lamer_envs.protocol import (
     ACTION,
@@ -112,6 +114,7 @@ class WebShopEnv(gymnasium.Env):
         self._goal = self._goals[0]
         self._page = Page()
         self._steps = 0
+        self._episode_over = True  # until the first reset
         self._score: PurchaseScore | None = None
         self._observation = ""
         self._initial_observation = ""
@@ -188,14 +191,20 @@ class WebShopEnv(gymnasium.Env):
         self._page = Page()
         self._steps = 0
         self._score = None
+        self._episode_over = False
         self._observation = self._render()
         self._initial_observation = self._observation
         return self._observation, self._info(action="", valid=True)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self._episode_over:
+            raise ResetNeeded(
+                "the episode is over (bought, or the step limit reached) or was never "
+                "started; call reset(seed=...) (the same seed gives the same goal)"
+            )
         self._steps += 1
         parsed = parse_webshop_action(action)
-        valid = parsed.is_valid and self._page.kind != "done" and self._apply(parsed.action)
+        valid = parsed.is_valid and self._apply(parsed.action)
         reward = 0.0
         terminated = self._page.kind == "done"
         if valid and terminated:
@@ -203,6 +212,7 @@ class WebShopEnv(gymnasium.Env):
             if self._score is not None and self._score.r_total == 1.0:
                 reward = float(self.config.success_reward)
         truncated = not terminated and self._steps >= self.config.max_steps
+        self._episode_over = terminated or truncated
         if valid:
             self._observation = self._render()
         info = self._info(action=parsed.action if valid else INVALID_ACTION, valid=valid)
