@@ -35,6 +35,7 @@ def test_heuristic_drops_numbers_function_words_and_possessives() -> None:
         "pack",
     ]
     assert heuristic_nouns("with and for 100") == []
+    assert heuristic_nouns("Garden Hose 5/8 in. x 50 ft") == ["garden", "hose", "ft"]
 
 
 def test_auto_uses_the_heuristic_when_spacy_is_missing() -> None:

@@ -137,9 +137,9 @@ def test_heuristic_nouns_agree_with_spacy_on_nearly_all_golden_totals() -> None:
         _score(case, heuristic_nouns).r_total == pytest.approx(case["expected"]["r_total"])
         for case in CASES
     )
-    # Measured: 355 of 362. The fallback differs only where spaCy tags a title word
-    # as an adjective or verb and the goal and product names differ.
-    assert agree >= 350
+    # Measured: 356 of 362. The six others are goal names made only of adjectives
+    # ("Extra Large", "Vintage"), where spaCy finds no noun.
+    assert agree >= 355
 
 
 def test_perfect_purchase_scores_exactly_one_with_the_fallback_nouns() -> None:

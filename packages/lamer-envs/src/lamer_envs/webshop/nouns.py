@@ -9,8 +9,8 @@ large and optional here:
 - :func:`heuristic_nouns` is the dependency-free fallback. Product titles are mostly
   title-cased, and spaCy tags almost every capitalised word of them ``PROPN``; the
   fallback therefore keeps every word that has a letter and no digit and is not a
-  function word (article, preposition, conjunction, pronoun, possessive ``'s``). It
-  also keeps words spaCy would call adjectives or verbs ("adjustable", "folding"),
+  function word (article, preposition, conjunction, pronoun, possessive ``'s``) or the
+  dimension sign "x". It also keeps words spaCy would call adjectives or verbs ("adjustable", "folding"),
   which only matters when goal and product names differ.
 
 :func:`default_noun_extractor` picks spaCy when available, else the fallback; the
@@ -53,7 +53,7 @@ def heuristic_nouns(name: str) -> list[str]:
         lowered = word.lower()
         if any(ch.isdigit() for ch in lowered) or not any(ch.isalpha() for ch in lowered):
             continue
-        if lowered in FUNCTION_WORDS:
+        if lowered in FUNCTION_WORDS or lowered == "x":  # "x" as in "5 x 7": spaCy's SYM
             continue
         nouns.append(lowered)
     return nouns
