@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from lamer_envs.webshop.catalog import build_catalog
+from lamer_envs.webshop.catalog import build_catalog, normalize_option_value
 from lamer_envs.webshop.generator import generate_catalog_files
 from lamer_envs.webshop.vocabulary import PRODUCT_TYPES
 
@@ -51,3 +51,21 @@ def test_generated_text_is_printable_ascii() -> None:
             for o in values
         ]
         assert all(set(text) <= allowed for text in texts)
+
+
+def test_human_style_instructions_name_one_value_of_every_option() -> None:
+    files = generate_catalog_files(300, seed=4)
+    catalog = build_catalog(
+        files.products, files.attributes, files.reviews, files.human_instructions
+    )
+    assert set(files.human_instructions) == set(catalog.by_asin)
+    for asin, instructions in files.human_instructions.items():
+        product = catalog.by_asin[asin]
+        assert 1 <= len(instructions) <= 2
+        for entry in instructions:
+            assert len(entry["instruction_options"]) == len(product["options"])
+            for value, values in zip(
+                entry["instruction_options"], product["options"].values(), strict=True
+            ):
+                assert normalize_option_value(value) in values and value in entry["instruction"]
+            assert set(entry["instruction_attributes"]) <= set(product["Attributes"])

@@ -19,3 +19,9 @@ def test_oracle_wins_with_list_style_goal_options_too() -> None:
     env = WebShopEnv(split="test", goal_options_style="list")
     results = [play_oracle(env, index) for index in range(0, 500, 5)]
     assert sum(result.won for result in results) / len(results) >= 0.95
+
+
+def test_oracle_wins_human_style_goals_of_the_generated_catalog() -> None:
+    env = WebShopEnv(split="test", goals="human")
+    results = [play_oracle(env, index) for index in range(0, 500, 5)]
+    assert sum(result.won for result in results) / len(results) >= 0.95

@@ -108,6 +108,11 @@ def price_tag(pricing: list[float]) -> str:
     return f"${pricing[0]} to ${pricing[1]}"
 
 
+def normalize_option_value(value: str) -> str:
+    """Upstream's option value as shown and clicked: stripped, '/' -> ' | ', lower case."""
+    return value.strip().replace("/", " | ").lower()
+
+
 def _require_str(record: dict, key: str, problems: list[str]) -> str:
     value = record.get(key)
     if not isinstance(value, str):
@@ -135,8 +140,7 @@ def _options(raw: Any, problems: list[str]) -> tuple[dict[str, list[str]], dict[
             if not isinstance(content, dict) or not isinstance(content.get("value"), str):
                 problems.append(f"option {name!r} has an entry without a string 'value'")
                 continue
-            # Upstream's normalisation: '/' becomes ' | ', lower case.
-            value = content["value"].strip().replace("/", " | ").lower()
+            value = normalize_option_value(content["value"])
             values.append(value)
             option_to_image[value] = content.get("image")
         options[str(name).lower()] = values

@@ -30,7 +30,8 @@ class WebShopConfig:
     """Seed of the generated catalog, of range prices, price ceilings and the goal split."""
     goals: str = "synthetic"
     """``"synthetic"``: one goal per product option combination (upstream
-    ``get_synthetic_goals``); ``"human"``: the human instructions."""
+    ``get_synthetic_goals``); ``"human"``: the human instructions (the generated
+    catalog has human-style ones: options written into the sentence)."""
     goal_options_style: str = "dict"
     """Synthetic goal options as upstream's ``{name: value}`` dict (``"dict"``) or as a
     list of values (``"list"``, like human goals)."""
@@ -52,8 +53,8 @@ class WebShopConfig:
             raise ValueError("product_file and attribute_file must be given together")
         if self.goals not in ("synthetic", "human"):
             raise ValueError(f"goals must be 'synthetic' or 'human', got {self.goals!r}")
-        if self.goals == "human" and self.human_instructions_file is None:
-            raise ValueError("goals='human' needs human_instructions_file")
+        if self.goals == "human" and self.product_file and not self.human_instructions_file:
+            raise ValueError("goals='human' with real data needs human_instructions_file")
         if self.goal_options_style not in ("dict", "list"):
             raise ValueError(
                 f"goal_options_style must be 'dict' or 'list', got {self.goal_options_style!r}"

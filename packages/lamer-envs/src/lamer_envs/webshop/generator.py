@@ -9,7 +9,10 @@
 - the attribute file (``items_ins_v2.json``): ``asin -> {"attributes",
   "instruction", "instruction_attributes"}``;
 - the reviews file (``items_reviews.json``): ``[{"asin", "average_rating", "reviews":
-  [{"title", "stars", "review"}]}]``.
+  [{"title", "stars", "review"}]}]``;
+- human-style instructions (``items_human_ins.json``): ``asin -> [{"asin",
+  "instruction", "instruction_attributes", "instruction_options"}]``, one or two per
+  product, each naming one value of every option of the product.
 
 They go through the same loader as the real files (:mod:`lamer_envs.webshop.catalog`).
 Everything is a pure function of ``(seed, num_products)``.
@@ -30,6 +33,7 @@ from lamer_envs.webshop.vocabulary import (
     BRAND_HEADS,
     BRAND_TAILS,
     BULLET_TEMPLATES,
+    HUMAN_INSTRUCTION_TEMPLATES,
     INSTRUCTION_TEMPLATES,
     PRODUCT_TYPES,
     REVIEW_BODIES,
@@ -52,6 +56,7 @@ class CatalogFiles:
     products: list[dict[str, Any]]
     attributes: dict[str, dict[str, Any]]
     reviews: list[dict[str, Any]]
+    human_instructions: dict[str, list[dict[str, Any]]]
 
 
 class _Draws:
@@ -107,14 +112,42 @@ def _price_text(draws: _Draws, band: tuple[float, float]) -> str:
 
 
 def _instruction(draws: _Draws, kind: ProductType, attributes: list[str]) -> str:
-    joined = (
-        " and ".join(attributes)
-        if len(attributes) <= 2
-        else (", ".join(attributes[:-1]) + " and " + attributes[-1])
-    )
+    joined = _joined(attributes)
     verb = "are" if kind.query.endswith("s") else "is"
     template = draws.pick(INSTRUCTION_TEMPLATES)
     return template.format(query=kind.query, verb=verb, attributes=joined)
+
+
+def _joined(words: list[str]) -> str:
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _human_instructions(
+    draws: _Draws, asin: str, kind: ProductType, product: dict, attributes: list[str]
+) -> list[dict[str, Any]]:
+    options = product["customization_options"] or {}
+    instructions = []
+    for _ in range(draws.integer(1, 3)):
+        wanted = [draws.pick(values)["value"] for values in options.values()]
+        goal_attributes = attributes[: draws.integer(1, 3)]
+        template = draws.pick(HUMAN_INSTRUCTION_TEMPLATES)
+        text = template.format(
+            query=kind.query,
+            verb="are" if kind.query.endswith("s") else "is",
+            attributes=_joined(goal_attributes),
+            options=_joined(wanted) if wanted else "the usual version",
+        )
+        instructions.append(
+            {
+                "asin": asin,
+                "instruction": text,
+                "instruction_attributes": goal_attributes,
+                "instruction_options": wanted,
+            }
+        )
+    return instructions
 
 
 def _product(draws: _Draws, asin: str, kind: ProductType) -> tuple[dict, dict, dict]:
@@ -188,14 +221,18 @@ def generate_catalog_files(num_products: int = 3000, seed: int = 0) -> CatalogFi
     kinds = [PRODUCT_TYPES[i % len(PRODUCT_TYPES)] for i in range(num_products)]
     order = rng.permutation(num_products)
     taken: set[str] = set()
-    products, attributes, reviews = [], {}, []
+    products, attributes, reviews, human = [], {}, [], {}
     for row, index in enumerate(order):
         if row % _CHUNK == 0:  # draw in blocks: 50k products x 128 floats would be 50 MB
             uniforms = rng.random((_CHUNK, _DRAWS_PER_PRODUCT))
         draws = _Draws(uniforms[row % _CHUNK])
         asin = draws.asin(taken)
-        product, attribute_entry, review_entry = _product(draws, asin, kinds[int(index)])
+        kind = kinds[int(index)]
+        product, attribute_entry, review_entry = _product(draws, asin, kind)
         products.append(product)
         attributes[asin] = attribute_entry
         reviews.append(review_entry)
-    return CatalogFiles(products=products, attributes=attributes, reviews=reviews)
+        human[asin] = _human_instructions(draws, asin, kind, product, attribute_entry["attributes"])
+    return CatalogFiles(
+        products=products, attributes=attributes, reviews=reviews, human_instructions=human
+    )

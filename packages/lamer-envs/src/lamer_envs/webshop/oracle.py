@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lamer_envs.webshop.catalog import normalize_option_value
 from lamer_envs.webshop.env import WebShopEnv
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -45,6 +46,8 @@ def play_oracle(env: WebShopEnv, goal_index: int, max_candidates: int = 8) -> Or
     instruction = _PRICE_CLAUSE.sub("", goal["instruction_text"])
     options = goal["goal_options"]
     wanted = list(options.values()) if isinstance(options, dict) else list(options)
+    # Human instructions may write "1/4 inch" where the page shows "1 | 4 inch".
+    wanted = [normalize_option_value(value) for value in wanted]
     steps = 0
 
     def act(action: str) -> dict:

@@ -50,7 +50,11 @@ def build_shop(config: WebShopConfig) -> Shop:
             config.num_products or DEFAULT_GENERATED_PRODUCTS, config.catalog_seed
         )
         catalog = build_catalog(
-            files.products, files.attributes, files.reviews, price_seed=config.catalog_seed
+            files.products,
+            files.attributes,
+            files.reviews,
+            files.human_instructions,
+            price_seed=config.catalog_seed,
         )
     else:
         catalog = load_catalog(

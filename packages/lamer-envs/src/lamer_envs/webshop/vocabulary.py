@@ -267,6 +267,15 @@ INSTRUCTION_TEMPLATES = (
 """Templates of the base instruction (WebShop's ``instruction`` field); the goal adds
 the options and the price ceiling."""
 
+HUMAN_INSTRUCTION_TEMPLATES = (
+    "i need {query} in {options} that {verb} {attributes}",
+    "i am looking for {attributes} {query}, {options}",
+    "can you find me {query} that {verb} {attributes}? i want {options}",
+    "get me {options} {query}, it should be {attributes}",
+)
+"""Templates of human-style instructions (WebShop's ``items_human_ins.json``): the
+wanted option values are written into the sentence."""
+
 BULLET_TEMPLATES = (
     "{attribute}: designed for everyday use and built to last",
     "{attribute} - a detail our customers ask for again and again",
