@@ -93,7 +93,10 @@ def format_warmup(
         for messages, target in examples
     ]
     device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    # The fused kernel is several times faster on CPU (one pass over the 151k-row embedding).
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=lr, weight_decay=0.0, fused=device.type in ("cpu", "cuda")
+    )
     rng = make_rng(seed, "warmup-batches")
     losses = []
     model.train()

@@ -1,0 +1,74 @@
+"""Whole runs on CPU: two iterations of the real pipeline per env (tiny model, tiny budget),
+and ``lamer-train eval --checkpoint`` on the result."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from lamer_train.checkpoint import latest_checkpoint, load_checkpoint
+from lamer_train.cli import main
+from lamer_train.report import read_metrics
+
+TINY = [
+    "run.iterations=2", "run.checkpoint_every=1", "run.samples_every=1", "run.progress=false",
+    "run.torch_threads=1",
+    "trial.tasks_per_iteration=2", "trial.group_size=2", "trial.num_attempts=2",
+    "trial.sampling.max_new_tokens=8", "env.max_turns=1",
+    "eval.num_tasks=2", "eval.num_attempts=2", "eval.every=2", "eval.sampling.max_new_tokens=8",
+    "warmup.steps=1", "warmup.examples=4", "warmup.batch_size=2",
+    "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
+]  # fmt: skip
+
+ENVS = {
+    "sokoban": [
+        "env.id=lamer/Sokoban-v0",
+        "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
+    ],
+    "minesweeper": [
+        "env.id=lamer/MineSweeper-v0",
+        "env.kwargs={}",
+        "trial.reflection_style=last_tags",
+    ],
+}
+
+
+def _has_env(name: str) -> bool:
+    return importlib.util.find_spec(f"lamer_envs.{name}.env") is not None
+
+
+@pytest.mark.parametrize("env", sorted(ENVS))
+def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
+    if not _has_env(env):
+        pytest.skip(f"lamer_envs.{env} is not installed")
+    run_dir = tmp_path / env
+    code = main([f"run.output_dir={tmp_path}", f"run.name={env}", *ENVS[env], *TINY])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "pass@1" in out and "pass@2" in out and str(run_dir) in out
+
+    rows = read_metrics(run_dir / "metrics.jsonl")
+    assert [r["iteration"] for r in rows] == [0, 1]
+    assert {"eval/pass@1", "eval/pass@2", "eval/invalid_action_rate"} <= set(rows[1])
+    assert rows[0]["rollout/rows"] >= 4  # at least one play row per trial
+    assert rows[0]["actor/optimizer_steps"] >= 1
+    assert rows[0]["time/generation_s"] > 0 and rows[0]["time/update_s"] > 0
+
+    checkpoint = latest_checkpoint(run_dir)
+    assert checkpoint is not None and checkpoint.name == "iter_000002"
+    state = load_checkpoint(checkpoint).state
+    assert state.iteration == 2 and state.data_position == 4
+    assert "eval_start" in state.extra
+
+    assert (run_dir / "config.yaml").is_file()
+    assert (run_dir / "samples" / "iter_000000.html").is_file()
+    assert (run_dir / "plots" / "reward.png").is_file()
+    assert list((run_dir / "tensorboard").iterdir())
+
+    # Evaluate the checkpoint from the command line.
+    assert main(["eval", "--checkpoint", str(checkpoint)]) == 0
+    evaluated = json.loads((run_dir / "eval" / "iter_000002.json").read_text())
+    assert 0.0 <= evaluated["eval/pass@1"] <= evaluated["eval/pass@2"] <= 1.0
