@@ -182,12 +182,12 @@ class WebShopEnv(gymnasium.Env):
         goal_index = (options or {}).get("goal_index")
         if goal_index is None:
             goal_index = int(self.np_random.integers(len(self._goals)))
-        elif not isinstance(goal_index, int) or not 0 <= goal_index < len(self._goals):
+        elif not isinstance(goal_index, int | np.integer) or not 0 <= goal_index < len(self._goals):
             raise ValueError(
                 f"options['goal_index'] must be an int in [0, {len(self._goals)}), got {goal_index!r}"
             )
-        self._goal_index = goal_index
-        self._goal = self._goals[goal_index]
+        self._goal_index = int(goal_index)
+        self._goal = self._goals[self._goal_index]
         self._page = Page()
         self._steps = 0
         self._score = None
