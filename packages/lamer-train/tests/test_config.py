@@ -133,3 +133,19 @@ def test_cli_reports_config_error_before_any_work(tmp_path, capsys):
 def test_cli_rejects_an_unknown_config_file(capsys):
     assert main(["--config", "no_such_config"]) == 2
     assert "no_such_config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_env_kwargs_are_constructor_arguments(name):
+    import inspect
+
+    from lamer_envs.registration import ENV_IDS
+
+    config = load_config(name)
+    module_name, class_name = ENV_IDS[config.env.id].split(":")
+    env_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)
+    params = inspect.signature(env_class.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        pytest.skip(f"{class_name} takes **kwargs; its own config validates them")
+    for kwargs in (config.env.kwargs, config.eval.env_kwargs):
+        assert set(kwargs) <= set(params), f"{name}: {set(kwargs) - set(params)}"
