@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import string
 
-from lamer_envs.webshop.catalog import build_catalog, normalize_option_value
-from lamer_envs.webshop.generator import generate_catalog_files
+from lamer_envs.webshop.catalog import build_catalog, load_catalog, normalize_option_value
+from lamer_envs.webshop.generator import generate_catalog_files, write_catalog_files
 from lamer_envs.webshop.vocabulary import PRODUCT_TYPES
 
 
@@ -69,3 +69,20 @@ def test_human_style_instructions_name_one_value_of_every_option() -> None:
             ):
                 assert normalize_option_value(value) in values and value in entry["instruction"]
             assert set(entry["instruction_attributes"]) <= set(product["Attributes"])
+
+
+def test_written_files_load_back_into_the_same_catalog(tmp_path) -> None:
+    files = generate_catalog_files(120, seed=8)
+    paths = write_catalog_files(files, tmp_path / "data")
+    assert sorted(path.name for path in paths.values()) == [
+        "items_human_ins.json",
+        "items_ins_v2.json",
+        "items_reviews.json",
+        "items_shuffle.json",
+    ]
+    loaded = load_catalog(
+        paths["products"], paths["attributes"], paths["reviews"], paths["human_instructions"]
+    )
+    built = build_catalog(files.products, files.attributes, files.reviews, files.human_instructions)
+    assert loaded.products == built.products
+    assert loaded.prices == built.prices

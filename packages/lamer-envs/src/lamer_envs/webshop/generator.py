@@ -14,16 +14,19 @@
   "instruction", "instruction_attributes", "instruction_options"}]``, one or two per
   product, each naming one value of every option of the product.
 
-They go through the same loader as the real files (:mod:`lamer_envs.webshop.catalog`).
-Everything is a pure function of ``(seed, num_products)``.
+They go through the same loader as the real files (:mod:`lamer_envs.webshop.catalog`);
+:func:`write_catalog_files` saves them under WebShop's file names. Everything is a pure
+function of ``(seed, num_products)``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -236,3 +239,25 @@ def generate_catalog_files(num_products: int = 3000, seed: int = 0) -> CatalogFi
     return CatalogFiles(
         products=products, attributes=attributes, reviews=reviews, human_instructions=human
     )
+
+
+FILE_NAMES = {
+    "products": "items_shuffle.json",
+    "attributes": "items_ins_v2.json",
+    "reviews": "items_reviews.json",
+    "human_instructions": "items_human_ins.json",
+}
+"""WebShop's names for the four files."""
+
+
+def write_catalog_files(files: CatalogFiles, directory: str | Path) -> dict[str, Path]:
+    """Write ``files`` as WebShop's JSON files into ``directory``; returns their paths
+    (keys: ``products``, ``attributes``, ``reviews``, ``human_instructions``)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for field_name, file_name in FILE_NAMES.items():
+        paths[field_name] = directory / file_name
+        with paths[field_name].open("w", encoding="utf-8") as handle:
+            json.dump(getattr(files, field_name), handle)
+    return paths
