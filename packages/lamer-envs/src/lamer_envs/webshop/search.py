@@ -5,20 +5,21 @@ first bullet point and the option text (``"color: black, white, and size: s, m"`
 lower-cased. A query returns the top :data:`SEARCH_RETURN_N` products with a
 positive score, best first; ties keep catalog order, so results are deterministic.
 
-Differences from upstream's Lucene setup (documented in the package README): no
-Porter stemmer (a light plural stemmer instead), Lucene's English stop words, and
-``bm25s``'s Lucene-variant BM25 with Lucene/pyserini's default ``k1=0.9, b=0.4``.
+Upstream's Lucene index (Pyserini defaults) is approximated with Lucene's English
+stop words, its possessive filter, the Porter stemmer and ``bm25s``'s Lucene-variant
+BM25 with Pyserini's default ``k1=0.9, b=0.4``. Tokens are split on non-alphanumerics
+(decimal numbers kept whole) rather than by Unicode word-break rules.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 import numpy as np
 
 from lamer_envs.webshop.dependencies import require
+from lamer_envs.webshop.porter import porter_stem
 
 SEARCH_RETURN_N = 50
 """Upstream returns the top 50 hits."""
@@ -33,26 +34,15 @@ STOP_WORDS = frozenset({
 })  # fmt: skip
 """Lucene's English stop words."""
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def stem(token: str) -> str:
-    """A light plural stemmer (S-stemmer rules): ``shoes -> shoe``, ``berries -> berry``."""
-    if len(token) <= 3 or token.endswith(("ss", "us", "is")):
-        return token
-    if token.endswith("ies") and not token.endswith(("eies", "aies")):
-        return token[:-3] + "y"
-    if token.endswith("es") and not token.endswith(("aes", "ees", "oes")):
-        return token[:-1]
-    if token.endswith("s"):
-        return token[:-1]
-    return token
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+")
+_POSSESSIVE = re.compile(r"['’]s\b")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stop words, plural-stemmed."""
-    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
+    """Lucene's English analysis, approximately: possessive ``'s`` removed, word tokens
+    (decimal numbers kept whole), lower case, stop words removed, Porter stems."""
+    words = _TOKEN.findall(_POSSESSIVE.sub("", text.lower()))
+    return [porter_stem(word) for word in words if word not in STOP_WORDS]
 
 
 def document_text(product: dict[str, Any]) -> str:
