@@ -2,7 +2,7 @@
 and runs offline on a generated catalog, or on WebShop's real data files.
 
 Modules: ``catalog`` (WebShop's JSON formats, loader), ``generator`` + ``vocabulary``
-(the built-in catalog), ``goals`` (goals and the train/test split), ``search`` (BM25),
+(the built-in catalog), ``goals`` (goals and the train/test split), ``search`` + ``porter`` (BM25),
 ``pages`` (text-mode pages and clicks), ``reward`` (upstream's purchase score),
 ``nouns`` (title nouns), ``config`` + ``shop`` (settings, per-process cache), ``env``
 (``lamer/WebShop-v0``), ``oracle`` (a scripted shopper).
