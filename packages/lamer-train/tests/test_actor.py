@@ -24,7 +24,7 @@ TINY = ModelConfig(
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    return load_tokenizer("qwen3")
+    return load_tokenizer("qwen3-8192")
 
 
 @pytest.fixture

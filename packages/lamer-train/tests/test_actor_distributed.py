@@ -27,7 +27,7 @@ def test_single_process_is_not_sharded(monkeypatch):
 
 
 def test_decoder_layers_found_in_qwen3_and_missing_elsewhere():
-    model = build_tiny_model(load_tokenizer("qwen3"), TINY, seed=0)
+    model = build_tiny_model(load_tokenizer("qwen3-8192"), TINY, seed=0)
     assert len(decoder_layers(model)) == 2
     with pytest.raises(ValueError, match="decoder layers"):
         decoder_layers(torch.nn.Linear(2, 2))
@@ -43,7 +43,7 @@ def test_fully_sharded_actor_update_on_one_gpu(tmp_path):
     try:
         from torch.distributed.fsdp import fully_shard
 
-        tokenizer = load_tokenizer("qwen3")
+        tokenizer = load_tokenizer("qwen3-8192")
         model = build_tiny_model(tokenizer, TINY, seed=0).cuda()
         for layer in decoder_layers(model):
             fully_shard(layer)

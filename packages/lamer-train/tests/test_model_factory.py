@@ -105,3 +105,46 @@ def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path):
         assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
     assert len(loaded_tokenizer) == len(tokenizer)
     assert loaded_tokenizer.padding_side == "left"
+
+
+def test_truncated_qwen3_tokenizer_keeps_ids_template_and_round_trip(tokenizer):
+    small = load_tokenizer("qwen3-8192")
+    assert len(small) == 8192 + 26  # regular tokens + Qwen3's special tokens
+    messages = [
+        {"role": "system", "content": "Rules: push boxes onto goals. Unicode: é 漢字 🙂"},
+        {"role": "user", "content": "Row 1: # # # #\nRow 2: # @ $ ."},
+    ]
+    text = small.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, enable_thinking=False
+    )
+    assert text == tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, enable_thinking=False
+    )
+    ids = small(text, add_special_tokens=False)["input_ids"]
+    assert small.decode(ids) == text
+    assert max(ids) < len(small)
+    # A common word keeps its Qwen3 id; the special tokens move just past the kept ones.
+    assert (
+        small(" box", add_special_tokens=False)["input_ids"]
+        == tokenizer(" box", add_special_tokens=False)["input_ids"]
+    )
+    assert small.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"]) == [8192, 8194]
+    assert stop_token_ids(small) == [8192, 8194]
+    assert small.padding_side == "left"
+
+
+@pytest.mark.parametrize("name", ["qwen3-100", "qwen3-999999"])
+def test_truncated_tokenizer_size_out_of_range_is_rejected(name):
+    with pytest.raises(ValueError, match="256 <= N"):
+        load_tokenizer(name)
+
+
+def test_unknown_tokenizer_name_raises_clear_error():
+    with pytest.raises(FileNotFoundError, match="not 'qwen3', 'qwen3-N'"):
+        load_tokenizer("no-such-tokenizer")
+
+
+def test_tiny_default_uses_the_truncated_qwen3_tokenizer():
+    model, tokenizer = load_policy(SMALL)
+    assert len(tokenizer) == 8218
+    assert model.config.vocab_size == 8256  # rounded up to a multiple of 64

