@@ -1,18 +1,20 @@
-"""Rollout engine and PPO actor throughput of the tiny CPU model; the cost of the vocabulary.
+"""Rollout engine and PPO actor throughput of the tiny CPU model, per tokenizer.
 
-    uv run python tools/bench/engine_actor.py [--prompts 32] [--new-tokens 48] [--threads 2]
+    uv run python tools/bench/engine_actor.py [--prompts 16] [--new-tokens 32] [--threads 1]
 
-On real Sokoban play prompts (Qwen3 chat template, ~480 tokens each) with the default
-tiny Qwen3 model (hidden 64, 2 layers), prints the best of ``--repeats`` runs of:
+On real Sokoban play prompts (Qwen3 chat template) with the default tiny Qwen3 model
+(hidden 64, 2 layers), for the full Qwen3 tokenizer (151,669 tokens) and its truncated
+variants (``qwen3-8192``: the tiny default; ``qwen3-4096``), prints the best of
+``--repeats`` runs of:
 
-- generation: HFEngine (own KV-cached loop) vs ``model.generate``, tokens/s;
+- generation: HFEngine (own KV-cached loop) vs ``model.generate``, tokens/s and seconds
+  per batch;
 - one PPO update (old log-prob recompute + forward/backward + AdamW) over the
-  generated rows, response tokens/s;
-- both again with a 4,096-token vocabulary instead of Qwen3's 151,680 (same prompt
-  lengths; ids folded into range), to show what the real tokenizer costs.
+  generated rows, response tokens/s.
 
 Responses never stop early here (stop ids disabled), so every run decodes exactly
-``--new-tokens`` per prompt.
+``--new-tokens`` per prompt. On a shared machine prefer ``--threads 1``: OpenMP threads
+spin-waiting on oversubscribed cores can make 2 threads many times slower than 1.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from lamer_train.actor import Actor, ActorConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-SMALL_VOCAB = 4096
 
 
 def sokoban_prompts(count: int) -> list[list[dict[str, str]]]:
@@ -96,6 +96,7 @@ def measure(model, engine: HFEngine, prompt_ids: list[list[int]], args) -> dict[
     update_s, _ = best_of(args.repeats, lambda: actor.update(samples, advantages))
     return {
         "own": tokens / own_s,
+        "own_s": own_s,
         "hf": tokens / hf_s,
         "update": tokens / update_s,
         "update_s": update_s,
@@ -104,48 +105,45 @@ def measure(model, engine: HFEngine, prompt_ids: list[list[int]], args) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--prompts", type=int, default=32)
-    parser.add_argument("--new-tokens", type=int, default=48)
+    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tokenizers", nargs="+", default=["qwen3", "qwen3-8192", "qwen3-4096"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-
-    tokenizer = load_tokenizer("qwen3")
     config = ModelConfig()
     prompts = sokoban_prompts(args.prompts)
-    real = build_tiny_model(tokenizer, config, seed=0)
-    real_engine = HFEngine(real, tokenizer)
-    prompt_ids = [real_engine.encode_prompt(p) for p in prompts]
-    real_engine.stop_ids = []
     print(
-        f"{args.prompts} Sokoban prompts, mean {np.mean([len(p) for p in prompt_ids]):.0f} tokens; "
-        f"{args.new_tokens} new tokens each; tiny Qwen3 hidden {config.tiny_hidden_size}, "
-        f"{config.tiny_num_layers} layers; {args.threads} threads"
+        f"{args.prompts} Sokoban prompts, {args.new_tokens} new tokens each; tiny Qwen3 hidden "
+        f"{config.tiny_hidden_size}, {config.tiny_num_layers} layers; {args.threads} thread(s)"
     )
-
-    small = build_tiny_model(tokenizer, config, seed=0)
-    small.resize_token_embeddings(SMALL_VOCAB)
-    small_engine = HFEngine(small, tokenizer)
-    small_engine.stop_ids, small_engine.pad_id = [], 0
-    small_ids = [[token % SMALL_VOCAB for token in ids] for ids in prompt_ids]
-
-    rows = [
-        (f"Qwen3 vocab ({real.config.vocab_size:,})", measure(real, real_engine, prompt_ids, args)),
-        (f"small vocab ({SMALL_VOCAB:,})", measure(small, small_engine, small_ids, args)),
-    ]
     print(
-        f"{'':24s} {'HFEngine tok/s':>15s} {'model.generate':>15s} {'ratio':>6s} {'PPO update tok/s':>17s}"
+        f"{'tokenizer':12s} {'vocab':>7s} {'params':>7s} {'prompt':>7s} {'HFEngine tok/s':>15s} "
+        f"{'s/batch':>8s} {'model.generate':>15s} {'ratio':>6s} {'PPO update tok/s':>17s}"
     )
-    for name, m in rows:
+    results = {}
+    for name in args.tokenizers:
+        tokenizer = load_tokenizer(name)
+        model = build_tiny_model(tokenizer, config, seed=0)
+        engine = HFEngine(model, tokenizer)
+        prompt_ids = [engine.encode_prompt(p) for p in prompts]
+        engine.stop_ids = []
+        m = measure(model, engine, prompt_ids, args)
+        results[name] = m
+        params = sum(p.numel() for p in model.parameters()) / 1e6
         print(
-            f"{name:24s} {m['own']:15.0f} {m['hf']:15.0f} {m['own'] / m['hf']:6.2f} {m['update']:17.0f}"
+            f"{name:12s} {model.config.vocab_size:7d} {params:6.1f}M {np.mean([len(p) for p in prompt_ids]):7.0f} "
+            f"{m['own']:15.0f} {m['own_s']:8.2f} {m['hf']:15.0f} {m['own'] / m['hf']:6.2f} {m['update']:17.0f}"
         )
-    (_, big), (_, little) = rows
-    print(
-        f"151k vocabulary costs: generation x{little['own'] / big['own']:.1f} slower, "
-        f"PPO update x{little['update'] / big['update']:.1f} slower than a {SMALL_VOCAB}-token vocabulary"
-    )
+    if "qwen3" in results:
+        full = results["qwen3"]
+        for name, m in results.items():
+            if name != "qwen3":
+                print(
+                    f"{name} vs qwen3: generation x{full['own_s'] / m['own_s']:.1f} faster per batch, "
+                    f"PPO update x{full['update_s'] / m['update_s']:.1f} faster"
+                )
 
 
 if __name__ == "__main__":
