@@ -87,7 +87,7 @@ def test_overrides_are_parsed_as_yaml_and_nested():
     config = load_config(
         "lamer_sokoban",
         ["trial.group_size=4", "actor.lr=2e-6", "eval.reflection=false", "eval.memory_mode=none",
-         "trial.sampling.temperature=0.5", "env.kwargs.num_boxes=1"],
+         "trial.sampling.temperature=0.5", "actor.temperature=0.5", "env.kwargs.num_boxes=1"],
     )  # fmt: skip
     assert config.trial.group_size == 4 and config.actor.lr == 2e-6
     assert config.eval.reflection is False
@@ -107,6 +107,7 @@ def test_overrides_are_parsed_as_yaml_and_nested():
         ("algorithm.estimator_params.alpha=1", "algorithm.estimator_params"),
         ("trial.reflection=false", "memory_mode"),
         ("trial", "section.field=value"),
+        ("trial.sampling.temperature=0.7", "actor.temperature"),
     ],
 )
 def test_bad_key_or_value_is_an_error_naming_the_field(override, named):

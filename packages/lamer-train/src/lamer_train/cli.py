@@ -28,7 +28,7 @@ CONFIG_FILE = "config.yaml"
 def _parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"lamer-train{' eval' if command == 'eval' else ''}",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="overrides: section.field=value, e.g. run.iterations=4 trial.group_size=2",
     )

@@ -164,7 +164,7 @@ class EvalSection(_Section):
 
     every: int = Field(3, ge=1, description="Evaluate every this many iterations (and at the end).")
     at_start: bool = Field(True, description="Also evaluate before the first update.")
-    num_tasks: int = Field(8, ge=1, description="Held-out tasks (eval split; never trained on).")
+    num_tasks: int = Field(16, ge=1, description="Held-out tasks (eval split; never trained on).")
     group_size: int = Field(
         1, ge=1, description="Trials per held-out task (> 1 also measures trajectory diversity)."
     )
@@ -201,11 +201,11 @@ class WarmupSection(_Section):
     """Format warm-up of a fresh model (see :mod:`lamer_train.warmup`); off for real LLMs."""
 
     steps: int = Field(
-        40, ge=0, description="Supervised steps on random valid actions before RL (0 = off)."
+        80, ge=0, description="Supervised steps on random valid actions before RL (0 = off)."
     )
     examples: int = Field(128, ge=1, description="Distinct (prompt, random action) examples.")
     batch_size: int = Field(8, ge=1, description="Examples per warm-up step.")
-    lr: float = Field(3e-3, gt=0, description="AdamW learning rate of the warm-up.")
+    lr: float = Field(1e-2, gt=0, description="AdamW learning rate of the warm-up.")
 
 
 class LaMerConfig(_Section):
@@ -228,6 +228,16 @@ class LaMerConfig(_Section):
         description="PPO update.",
     )
     eval: EvalSection = Field(default_factory=EvalSection, description="Evaluation.")
+
+    @model_validator(mode="after")
+    def _actor_scores_like_the_rollout(self) -> LaMerConfig:
+        # PPO ratios compare the actor's log-probs with the sampling distribution's.
+        if self.actor.temperature != self.trial.sampling.temperature:
+            raise ValueError(
+                f"actor.temperature ({self.actor.temperature}) must equal "
+                f"trial.sampling.temperature ({self.trial.sampling.temperature})"
+            )
+        return self
 
 
 # -- loading -----------------------------------------------------------------------------

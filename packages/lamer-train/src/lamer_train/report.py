@@ -142,7 +142,7 @@ def trials_as_text(trials: Iterable[Trial]) -> str:
         )
         for t in trial.turns:
             if t.phase == "reflect":
-                head = f"--- attempt {t.attempt + 1}: reflection (valid={t.action_is_valid})"
+                head = f"--- reflection before attempt {t.attempt + 1} (valid={t.action_is_valid})"
             else:
                 head = (
                     f"--- attempt {t.attempt + 1}, turn {t.turn + 1}: action={t.action!r} "
@@ -171,7 +171,7 @@ def trials_as_html(trials: Iterable[Trial], title: str = "trajectories") -> str:
         )
         for t in trial.turns:
             if t.phase == "reflect":
-                head = f"attempt {t.attempt + 1} · reflection"
+                head = f"reflection before attempt {t.attempt + 1}"
             else:
                 head = (
                     f"attempt {t.attempt + 1} · turn {t.turn + 1} · action {esc(str(t.action))}"

@@ -410,7 +410,8 @@ def summary_line(iteration: int, total: int, m: dict[str, float]) -> str:
         parts.append(format_eval(m))
     parts += [
         f"loss {m.get('actor/pg_loss', float('nan')):+.4f}",
-        f"kl {m.get('actor/ppo_kl', m.get('actor/kl', float('nan'))):.4f}",
+        f"ppo_kl {m.get('actor/ppo_kl', float('nan')):+.4f}",
+        *([f"kl_ref {m['actor/kl']:.4f}"] if "actor/kl" in m else []),
         f"{m.get('speed/tokens_per_s', 0.0):.0f} tok/s",
         f"{whole:.1f}s ({split})",
     ]

@@ -4,8 +4,9 @@ A pretrained LLM (the paper's Qwen3-4B) already writes ``<action>...</action>`` 
 asked; a tiny randomly initialised model does not, so every response would be invalid,
 every score equal and every advantage zero. For such models (the CPU default) the run
 can start with ``warmup.steps`` steps of next-token cross-entropy on *random valid
-actions* (the env's optional ``sample_action(rng)``) in real play prompts. It teaches the
-format, not the task: the actions are uniformly random, so success still has to come
+actions* (the env's optional ``sample_action(rng)``) in real play prompts, and on
+reflections of the form ``<remark>...</remark>`` in real reflect prompts. It teaches the
+formats, not the task: the actions are uniformly random, so success still has to come
 from RL. Off (``steps: 0``) in every paper config.
 """
 
@@ -32,11 +33,13 @@ def warmup_examples(
     held_out: set[int],
     max_turns: int,
 ) -> list[tuple[list[dict[str, str]], str]]:
-    """``count`` (play messages, target response) pairs from random play.
+    """``count`` (messages, target response) pairs from random play.
 
-    Each example resets an env on a fresh warm-up seed (never a held-out one), plays
-    0..max_turns-1 random actions to reach a varied state, and targets one more random
-    action wrapped in ``<action></action>``. Empty when the env has no ``sample_action``.
+    Each example resets an env on a fresh warm-up seed (never a held-out one) and plays
+    random actions. Even examples stop at a random turn and target one more random action
+    inside ``<action></action>``; odd ones finish the attempt and target a reflection
+    inside ``<remark></remark>`` naming a random first move (format only: no insight).
+    Empty when the env has no ``sample_action``.
     """
     rng = make_rng(run_seed, "warmup")
     examples = []
@@ -50,14 +53,27 @@ def warmup_examples(
             continue
         observation, _ = env.reset(seed=seed)
         memory = TrialMemory(observation)
-        for _ in range(int(rng.integers(0, max_turns))):
+        reflect = index % 2 == 1
+        turns = max_turns if reflect else int(rng.integers(0, max_turns))
+        for _ in range(turns):
             observation, reward, terminated, truncated, info = env.step(_tagged(sample(rng)))
-            if terminated or truncated:  # no next turn to ask for: use the initial state
-                memory = TrialMemory(memory.initial_observation)
-                break
             memory.record_turn(str(info.get("action")), observation, float(reward))
+            if terminated or truncated or info.get("won"):
+                break
+        if reflect:
+            memory.end_attempt(won=False)
+            plan = _inner(_tagged(sample(rng)))
+            target = f"<remark>Next attempt, start with: {plan}.</remark>"
+            examples.append((prompts.reflect_messages(memory, env), target))
+            continue
+        if memory.turn and (terminated or truncated or info.get("won")):
+            memory = TrialMemory(memory.initial_observation)  # no next turn to ask for
         examples.append((prompts.play_messages(memory, env), _tagged(sample(rng))))
     return examples
+
+
+def _inner(tagged: str) -> str:
+    return tagged.split(ACTION_OPEN, 1)[1].split(ACTION_CLOSE, 1)[0].strip()
 
 
 def _tagged(action: str) -> str:
