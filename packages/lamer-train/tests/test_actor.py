@@ -209,3 +209,22 @@ def test_actor_config_validates_fields():
         ActorConfig(learning_rate=1e-3)
     with pytest.raises(ValueError, match="loss_agg_mode"):
         ActorConfig(loss_agg_mode="mean")
+
+
+def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(model, tokenizer):
+    """At ratio 1 the loss is -token-mean(A * w) with w = min(exp(old - rollout), cap):
+    rollout log-probs equal to the recomputed ones give w = 1; one nat lower gives
+    w = min(e, 2) = 2, so the loss doubles."""
+    samples = _samples(tokenizer)
+    advantages = np.array([1.0, -0.5, 2.0, 0.0])
+    lengths = np.array([len(response) for _, response in samples])
+    plain = -(advantages * lengths).sum() / lengths.sum()
+    config = ActorConfig(lr=1e-9, mini_batch_size=4, micro_batch_size=4, tis_imp_ratio_cap=2.0)
+    actor = Actor(model, config)
+    old = actor.compute_log_probs(samples)
+    same = [(p, r, lp.tolist()) for (p, r), lp in zip(samples, old, strict=True)]
+    assert actor.update(same, advantages)["pg_loss"] == pytest.approx(plain, abs=1e-5)
+    lower = [(p, r, (lp - 1.0).tolist()) for (p, r), lp in zip(samples, old, strict=True)]
+    assert actor.update(lower, advantages)["pg_loss"] == pytest.approx(2 * plain, abs=1e-4)
+    with pytest.raises(ValueError, match="rollout_log_probs"):
+        actor.update(samples, advantages)

@@ -31,8 +31,9 @@ from lamer_train.ppo_loss import (
     ppo_policy_loss,
 )
 
-Sample = tuple[Sequence[int], Sequence[int]]
-"""One training row: ``(prompt_ids, response_ids)``."""
+Sample = tuple[Sequence[int], ...]
+"""One training row: ``(prompt_ids, response_ids)``, or ``(prompt_ids, response_ids,
+rollout_log_probs)`` when truncated importance sampling needs the engine's log-probs."""
 
 
 class ActorConfig(BaseModel):
@@ -90,6 +91,11 @@ class ActorConfig(BaseModel):
         1.0,
         gt=0,
         description="Divide logits by this when scoring tokens; set it to the rollout temperature.",
+    )
+    tis_imp_ratio_cap: float = Field(
+        -1.0,
+        description="Truncated importance sampling: scale each token's loss by min(exp(old - rollout log-prob), cap), "
+        "correcting for engine/trainer numerics; needs samples carrying rollout log-probs (<= 0 = off).",
     )
     seed: int = Field(0, ge=0, description="Seed of the mini-batch shuffling.")
 
@@ -172,13 +178,13 @@ class Actor:
         through the model's own forward keeps this valid under FSDP.
         """
         device = next(model.parameters()).device
-        prompt_width = max(len(prompt) for prompt, _ in rows)
-        response_width = max(len(response) for _, response in rows)
+        prompt_width = max(len(row[0]) for row in rows)
+        response_width = max(len(row[1]) for row in rows)
         width = prompt_width + response_width
         input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
         response_mask = torch.zeros((len(rows), response_width), dtype=torch.float32)
-        for slot, (prompt, response) in enumerate(rows):
+        for slot, (prompt, response, *_) in enumerate(rows):
             start = prompt_width - len(prompt)
             input_ids[slot, start:prompt_width] = torch.as_tensor(list(prompt), dtype=torch.long)
             end = prompt_width + len(response)
@@ -235,10 +241,17 @@ class Actor:
             raise ValueError(f"got {len(samples)} samples but {len(advantages)} advantages")
         if not np.all(np.isfinite(advantages)):
             raise ValueError("advantages must be finite (got NaN or inf)")
-        for index, (prompt, _) in enumerate(samples):
-            if len(prompt) == 0:
+        for index, sample in enumerate(samples):
+            if len(sample[0]) == 0:
                 raise ValueError(f"sample {index} has an empty prompt")
-        usable = [i for i, (_, response) in enumerate(samples) if len(response) > 0]
+            if config.tis_imp_ratio_cap > 0 and (
+                len(sample) < 3 or len(sample[2]) != len(sample[1])
+            ):
+                raise ValueError(
+                    f"tis_imp_ratio_cap > 0 needs (prompt_ids, response_ids, rollout_log_probs) "
+                    f"samples with one log-prob per response token; sample {index} has none"
+                )
+        usable = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
         metrics = _MetricSums()
         if not usable:
             return metrics.result(extra={"optimizer_steps": 0.0, "response_tokens": 0.0})
@@ -307,6 +320,13 @@ class Actor:
             # Scalar advantage of a row, broadcast over its response tokens only.
             row_advantages = torch.as_tensor(advantages[rows], dtype=torch.float32, device=device)
             token_advantages = row_advantages[:, None] * mask
+            rollout = None
+            if config.tis_imp_ratio_cap > 0:
+                rollout = _pad(
+                    [torch.as_tensor(samples[i][2], dtype=torch.float32) for i in rows],
+                    mask.shape[1],
+                    device,
+                )
             policy = ppo_policy_loss(
                 old,
                 log_probs,
@@ -318,6 +338,8 @@ class Actor:
                 clip_ratio_c=config.clip_ratio_c,
                 loss_agg_mode=config.loss_agg_mode,
                 clip_level=config.clip_level,
+                tis_imp_ratio_cap=config.tis_imp_ratio_cap,
+                rollout_log_prob=rollout,
                 normaliser=normaliser,
             )
             loss = policy.pg_loss
