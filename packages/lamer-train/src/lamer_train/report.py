@@ -74,7 +74,7 @@ class RunReport:
             # purge_step drops events a killed run wrote after its last checkpoint.
             self._tb = SummaryWriter(
                 str(self.run_dir / "tensorboard"),
-                purge_step=resume_iteration if resume_iteration else None,
+                purge_step=resume_iteration,
             )
         self._wandb = None
         if wandb_project:
