@@ -108,6 +108,10 @@ def test_more_budget_never_means_more_drops(parts_drops, budget_a, budget_b, cou
     fit_small = fit_parts(parts, drops, max_tokens=small, count_tokens=counter)
     fit_large = fit_parts(parts, drops, max_tokens=large, count_tokens=counter)
     assert fit_small.num_dropped >= fit_large.num_dropped
+    # Shortcuts (length tracking, additive part counts) give the same count as recounting.
+    count_parts = getattr(counter, "count_parts", None)
+    if count_parts is None:
+        assert fit_small.num_tokens == counter(fit_small.text)
     assert fit_parts(parts, drops, max_tokens=small, count_tokens=counter) == fit_small
     # Minimal: one drop fewer would not have fitted.
     if fit_small.num_dropped:

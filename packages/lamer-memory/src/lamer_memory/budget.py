@@ -80,18 +80,22 @@ def fit_parts(
         drops = drops()
     working = list(parts)
     applied = 0
+    # The default estimate depends on the length only: track it instead of re-joining.
+    length = len(text) if count_tokens is approx_token_count else -1
     while num_tokens > max_tokens and applied < len(drops):
         for index, replacement in drops[applied]:
             if count_parts is not None:
                 # Part counts are additive: update the total instead of recounting.
                 num_tokens += count_parts((replacement,)) - count_parts((working[index],))
+            elif length >= 0:
+                length += len(replacement) - len(working[index])
             working[index] = replacement
         applied += 1
-        if count_parts is None:
-            text = "".join(working)
-            num_tokens = fixed_tokens + count_tokens(text)
-    if count_parts is not None:
-        text = "".join(working)
+        if length >= 0:
+            num_tokens = fixed_tokens + (length + 2) // 3
+        elif count_parts is None:
+            num_tokens = fixed_tokens + count_tokens("".join(working))
+    text = "".join(working)
     return FittedText(text, num_tokens, applied, num_tokens <= max_tokens)
 
 
