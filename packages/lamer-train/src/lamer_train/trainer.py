@@ -51,6 +51,7 @@ from lamer_train.evaluation import (
     trial_metrics,
 )
 from lamer_train.model_factory import load_policy
+from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
 from lamer_train.trial_loop import RolloutStats, TrialSettings, run_trials
@@ -278,7 +279,7 @@ class Trainer:
         if self.eval_due(iteration):
             eval_started = time.perf_counter()
             progress.phase("eval", iteration)
-            eval_metrics, result.eval_trials, _ = self.evaluate()
+            eval_metrics, result.eval_trials, _ = self.evaluate(progress)
             metrics.update(eval_metrics)
             metrics["time/eval_s"] = time.perf_counter() - eval_started
         metrics["time/iteration_s"] = time.perf_counter() - started
@@ -381,82 +382,6 @@ class RunSummary:
     run_dir: Path
     eval_start: dict[str, float] | None
     eval_end: dict[str, float] | None
-
-
-def format_eval(metrics: dict[str, float]) -> str:
-    return " ".join(
-        f"{k.removeprefix('eval/')} {v:.3f}"
-        for k, v in metrics.items()
-        if k.startswith("eval/pass@")
-    )
-
-
-def summary_line(iteration: int, total: int, m: dict[str, float]) -> str:
-    """One line per iteration: reward, success, pass@k, loss, KL, tokens/s, time split."""
-    timed = {
-        "gen": m.get("time/generation_s", 0.0),
-        "upd": m.get("time/update_s", 0.0),
-        "env": m.get("time/env_s", 0.0) + m.get("time/prompt_s", 0.0),
-        "eval": m.get("time/eval_s", 0.0),
-    }
-    whole = max(m.get("time/iteration_s", 0.0), 1e-9)
-    split = " ".join(f"{k} {100 * v / whole:.0f}%" for k, v in timed.items() if v)
-    parts = [
-        f"iter {iteration + 1}/{total}",
-        f"reward {m.get('rollout/episode_reward_mean', float('nan')):+.2f}",
-        f"success {m.get('rollout/success_rate', float('nan')):.2f}",
-    ]
-    if any(k.startswith("eval/pass@") for k in m):
-        parts.append(format_eval(m))
-    parts += [
-        f"loss {m.get('actor/pg_loss', float('nan')):+.4f}",
-        f"ppo_kl {m.get('actor/ppo_kl', float('nan')):+.4f}",
-        *([f"kl_ref {m['actor/kl']:.4f}"] if "actor/kl" in m else []),
-        f"{m.get('speed/tokens_per_s', 0.0):.0f} tok/s",
-        f"{whole:.1f}s ({split})",
-    ]
-    return " | ".join(parts)
-
-
-class IterationProgress:
-    """Rich progress bar of the current phase (rollout, update, eval); silent without a
-    console."""
-
-    def __init__(self, console: Console | None) -> None:
-        self._progress = None
-        self._task = None
-        if console is not None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} trials"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-
-    def __enter__(self) -> IterationProgress:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    def phase(self, name: str, iteration: int) -> None:
-        if self._progress is None:
-            return
-        label = "start" if iteration < 0 else f"iter {iteration + 1}"
-        if self._task is not None:
-            self._progress.remove_task(self._task)
-        self._task = self._progress.add_task(f"{label}: {name}", total=None)
-
-    def advance(self, finished: int, total: int) -> None:
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=finished, total=total)
 
 
 def _prompt_config(config: LaMerConfig, mode: str, num_attempts: int) -> PromptConfig:
