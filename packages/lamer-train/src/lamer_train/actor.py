@@ -278,6 +278,8 @@ class Actor:
                 grad_norm = torch.nn.utils.clip_grad_norm_(
                     self.model.parameters(), config.grad_clip
                 )
+                if hasattr(grad_norm, "full_tensor"):  # FSDP2: a DTensor holding the global norm
+                    grad_norm = grad_norm.full_tensor()
                 if torch.isfinite(grad_norm):
                     self.optimizer.step()
                     steps += 1
