@@ -93,7 +93,9 @@ def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage
     assert metrics["entropy"] > 0
 
 
-@pytest.mark.parametrize("loss_agg_mode", ["token-mean", "seq-mean-token-mean"])
+@pytest.mark.parametrize(
+    "loss_agg_mode", ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
+)
 def test_gradient_accumulation_equals_one_big_batch(tokenizer, loss_agg_mode):
     samples = _samples(tokenizer)
     advantages = np.array([1.0, -0.5, 2.0, -1.0])

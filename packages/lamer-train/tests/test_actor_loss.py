@@ -111,6 +111,17 @@ def test_micro_batches_with_normaliser_add_up_to_the_full_batch_loss(mode):
     assert parts.item() == pytest.approx(full.item(), rel=1e-7)
 
 
+def test_sum_norm_divides_by_the_horizon_not_the_padded_width():
+    losses = _t([[1.0, 2.0, 0.0], [4.0, 0.0, 0.0]])
+    mask = _t([[1, 1, 0], [1, 0, 0]])
+    assert agg_loss(losses, mask, "seq-mean-token-sum-norm").item() == pytest.approx(
+        (3 / 3 + 4 / 3) / 2
+    )
+    assert agg_loss(losses, mask, "seq-mean-token-sum-norm", horizon=10).item() == pytest.approx(
+        (0.3 + 0.4) / 2
+    )
+
+
 def test_low_var_kl_is_k3_clamped():
     log_prob = _t([0.0, -1.0, -30.0])
     ref = _t([0.0, -0.5, 0.0])

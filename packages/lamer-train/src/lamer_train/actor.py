@@ -86,6 +86,12 @@ class ActorConfig(BaseModel):
     micro_batch_size: int = Field(
         16, ge=1, description="Rows per forward/backward pass (gradient accumulation)."
     )
+    loss_horizon: int | None = Field(
+        None,
+        ge=1,
+        description="T of seq-mean-token-sum-norm (sum of a row's token losses / T); the reference uses its "
+        "max response length. None = the longest response of the mini-batch.",
+    )
     shuffle: bool = Field(False, description="Shuffle rows (seeded) before cutting mini-batches.")
     temperature: float = Field(
         1.0,
@@ -314,6 +320,8 @@ class Actor:
         device = next(self.model.parameters()).device
         tokens = sum(len(samples[i][1]) for i in mini)
         normaliser = float(tokens) if config.loss_agg_mode == "token-mean" else float(len(mini))
+        # One T for every micro-batch keeps seq-mean-token-sum-norm exact under accumulation.
+        horizon = config.loss_horizon or max(len(samples[i][1]) for i in mini)
         for rows in self._micro_batches(mini, samples):
             log_probs, entropy, mask = self._score(
                 self.model, [samples[i] for i in rows], with_entropy=config.entropy_coeff > 0
@@ -343,18 +351,19 @@ class Actor:
                 tis_imp_ratio_cap=config.tis_imp_ratio_cap,
                 rollout_log_prob=rollout,
                 normaliser=normaliser,
+                horizon=horizon,
             )
             loss = policy.pg_loss
             micro_tokens = float(mask.sum())
             if config.entropy_coeff > 0:
                 loss = loss - config.entropy_coeff * agg_loss(
-                    entropy, mask, config.loss_agg_mode, normaliser=normaliser
+                    entropy, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
             if ref_log_probs is not None:
                 ref = _pad([ref_log_probs[i] for i in rows], mask.shape[1], device)
                 kl = kl_penalty(log_probs, ref, config.kl_penalty)
                 loss = loss + config.kl_coef * agg_loss(
-                    kl, mask, config.loss_agg_mode, normaliser=normaliser
+                    kl, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
                 metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
             loss.backward()

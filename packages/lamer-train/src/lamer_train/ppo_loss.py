@@ -33,6 +33,7 @@ def agg_loss(
     loss_agg_mode: LossAggMode,
     *,
     normaliser: float | None = None,
+    horizon: int | None = None,
 ) -> torch.Tensor:
     """Reduce a (batch, T) per-token loss to a scalar.
 
@@ -41,7 +42,9 @@ def agg_loss(
     - ``seq-mean-token-mean``: mean over rows of ``sum_t(L*M) / sum_t(M)``.
     - ``seq-mean-token-sum-norm``: mean over rows of ``sum_t(L*M) / T`` (T = padded width).
 
-    ``normaliser`` replaces the denominator (valid tokens for ``token-mean``, rows
+    ``horizon`` replaces T (the reference pads every response to the configured
+    response length, so T is that constant). ``normaliser`` replaces the denominator
+    (valid tokens for ``token-mean``, rows
     otherwise) so that micro-batches of one mini-batch add up to the exact mini-batch
     loss under gradient accumulation.
     """
@@ -53,7 +56,7 @@ def agg_loss(
     elif loss_agg_mode == "seq-mean-token-mean":
         per_row = masked.sum(dim=-1) / loss_mask.sum(dim=-1)
     elif loss_agg_mode == "seq-mean-token-sum-norm":
-        per_row = masked.sum(dim=-1) / loss_mat.shape[-1]
+        per_row = masked.sum(dim=-1) / (horizon if horizon is not None else loss_mat.shape[-1])
     else:
         raise ValueError(f"loss_agg_mode must be one of {LOSS_AGG_MODES}, got {loss_agg_mode!r}")
     return per_row.sum() / normaliser if normaliser is not None else per_row.mean()
@@ -88,6 +91,7 @@ def ppo_policy_loss(
     tis_imp_ratio_cap: float = -1.0,
     rollout_log_prob: torch.Tensor | None = None,
     normaliser: float | None = None,
+    horizon: int | None = None,
 ) -> PolicyLoss:
     """PPO-clip surrogate (Schulman et al. 2017) with dual-clip (Ye et al. 2020).
 
@@ -139,7 +143,7 @@ def ppo_policy_loss(
         if clip_level == "sequence":
             drift = (drift * response_mask).sum(-1, keepdim=True)
         losses = losses * torch.exp(drift).clamp(max=tis_imp_ratio_cap)
-    pg_loss = agg_loss(losses, response_mask, loss_agg_mode, normaliser=normaliser)
+    pg_loss = agg_loss(losses, response_mask, loss_agg_mode, normaliser=normaliser, horizon=horizon)
     return PolicyLoss(pg_loss, pg_clipfrac, ppo_kl, pg_clipfrac_lower)
 
 
