@@ -150,3 +150,11 @@ def test_shipped_env_kwargs_are_constructor_arguments(name):
         pytest.skip(f"{class_name} takes **kwargs; its own config validates them")
     for kwargs in (config.env.kwargs, config.eval.env_kwargs):
         assert set(kwargs) <= set(params), f"{name}: {set(kwargs) - set(params)}"
+
+
+def test_cli_reports_bad_env_kwargs_before_building_the_model(tmp_path, capsys):
+    code = main([f"run.output_dir={tmp_path}", "run.name=x", "env.kwargs={num_boxes: 0}"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "env.kwargs" in err and "num_boxes" in err
+    assert not (tmp_path / "x" / "config.yaml").exists()
