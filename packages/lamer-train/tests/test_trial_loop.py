@@ -14,6 +14,7 @@ import pytest
 import lamer_envs
 from lamer_algos import cross_attempt_returns
 from lamer_core.records import REFLECTION_ANCHOR, StepBatch
+from lamer_envs.pool import make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.engines.base import Completion, SamplingConfig
 from lamer_train.prompting import MemoryPrompts
@@ -58,7 +59,7 @@ class ScriptedEngine:
 
 def _setup(num_attempts=3, max_turns=2, reflection=True):
     lamer_envs.register_envs()
-    envs = [gymnasium.make("lamer/Sokoban-v0") for _ in range(2)]
+    envs = make_pool("lamer/Sokoban-v0", 2)
     mode = "reflection_only" if reflection else "none"
     prompts = MemoryPrompts(PromptConfig(mode=mode, max_turns=max_turns, num_attempts=num_attempts))
     settings = TrialSettings(num_attempts=num_attempts, max_turns=max_turns, reflection=reflection)
@@ -147,3 +148,23 @@ def test_too_few_envs_is_a_clear_error():
             envs, [Task(SEED, 0)] * 3, ScriptedEngine([]), prompts, settings, SamplingConfig(),
             wave_seed=lambda w: w,
         )  # fmt: skip
+
+
+def test_env_worker_processes_give_the_same_trials():
+    _, prompts, settings = _setup(num_attempts=2, max_turns=2)
+    script = [[INVALID] * 2, ["<action>up, left</action>"] * 2, [REFLECT] * 2]
+    script += [["<action>down</action>"] * 2, [INVALID] * 2]
+    results = []
+    for workers in (0, 2):
+        pool = make_pool("lamer/Sokoban-v0", 2, num_workers=workers)
+        try:
+            trials, _ = run_trials(
+                pool, [Task(SEED, 0), Task(SEED + 1, 1)], ScriptedEngine(script), prompts,
+                settings, SamplingConfig(), wave_seed=lambda w: w,
+            )  # fmt: skip
+        finally:
+            pool.close()
+        results.append(
+            [[(t.anchor, t.action, t.reward, t.prompt) for t in trial.turns] for trial in trials]
+        )
+    assert results[0] == results[1]

@@ -112,6 +112,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
         summary = trainer.fit(report, console, show_progress=config.run.progress)
     finally:
         report.close()
+        trainer.close()
     if summary.eval_end:
         console.print(pass_at_k_table(summary.eval_start, summary.eval_end))
     console.print(
@@ -137,7 +138,10 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
     trainer = Trainer(config, run_dir)
     trainer.restore(checkpoint)
-    metrics, trials, _ = trainer.evaluate()
+    try:
+        metrics, trials, _ = trainer.evaluate()
+    finally:
+        trainer.close()
     out = run_dir / "eval"
     out.mkdir(exist_ok=True)
     (out / f"{checkpoint.name}.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")

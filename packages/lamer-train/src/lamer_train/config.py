@@ -81,6 +81,12 @@ class EnvSection(_Section):
     max_turns: int = Field(
         2, ge=1, description="Play turns per attempt before the attempt is cut off."
     )
+    num_workers: int = Field(
+        0,
+        ge=0,
+        description="0 = step the envs in this process; N = spread them over N worker "
+        "processes (for envs with heavy steps, e.g. WebShop search).",
+    )
 
 
 class TrialSection(_Section):

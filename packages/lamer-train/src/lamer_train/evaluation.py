@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed, task_seeds
-from lamer_envs.protocol import TextEnv
+from lamer_envs.pool import EnvPool
 from lamer_train.engines.base import Engine, SamplingConfig
 from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings, run_trials
 
@@ -95,7 +95,7 @@ def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float
 
 def evaluate(
     engine: Engine,
-    envs: Sequence[TextEnv],
+    pool: EnvPool,
     prompts: PromptBuilder,
     *,
     run_seed: int,
@@ -112,7 +112,7 @@ def evaluate(
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
     trials, stats = run_trials(
-        envs,
+        pool,
         tasks,
         engine,
         prompts,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lamer_envs.protocol import TextEnv
 from lamer_memory.config import PromptConfig
 from lamer_memory.parsing import TagStyle, parse_reflection
 from lamer_memory.prompts import play_messages, reflect_messages
 from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import ChatMessage
+from lamer_train.trial_loop import EnvText
 
 
 def tokenizer_counter(tokenizer) -> Callable[[str], int]:
@@ -45,30 +45,20 @@ class MemoryPrompts:
         self.config = config
         self.reflection_style = reflection_style
         self._count = count_tokens
-        self._env_texts: dict[int, tuple[str, str]] = {}
 
-    def _texts(self, env: TextEnv) -> tuple[str, str]:
-        # rules/action_format are fixed per env object; read them once.
-        key = id(env)
-        if key not in self._env_texts:
-            inner = getattr(env, "unwrapped", env)
-            self._env_texts[key] = (inner.rules, inner.action_format)
-        return self._env_texts[key]
-
-    def _kwargs(self, env: TextEnv) -> dict:
-        rules, action_format = self._texts(env)
-        kwargs = {"rules": rules, "action_format": action_format, "config": self.config}
+    def _kwargs(self, env: EnvText) -> dict:
+        kwargs = {"rules": env.rules, "action_format": env.action_format, "config": self.config}
         if self._count is not None:
             kwargs["count_tokens"] = self._count
         return kwargs
 
-    def play_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+    def play_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
         return play_messages(memory, **self._kwargs(env))
 
-    def reflect_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+    def reflect_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
         return reflect_messages(memory, **self._kwargs(env))
 
-    def parse_reflection(self, response: str, env: TextEnv) -> tuple[str, bool]:
+    def parse_reflection(self, response: str) -> tuple[str, bool]:
         parsed = parse_reflection(
             response, style=self.reflection_style, max_chars=self.config.reflection_max_chars
         )

@@ -33,6 +33,7 @@ from lamer_algos import Estimator, get_estimator
 from lamer_algos.batch import AdvantageInput
 from lamer_core.records import StepBatch, Trial
 from lamer_core.seeding import derive_seed
+from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
 from lamer_train.checkpoint import (
@@ -67,13 +68,14 @@ class IterationResult:
     eval_trials: list[Trial] = field(default_factory=list)
 
 
-def make_envs(
+def make_env_pool(
     config: LaMerConfig, count: int, overrides: dict[str, Any] | None = None
-) -> list[Any]:
-    """``count`` independent env objects of the configured id (kwargs + ``overrides``)."""
+) -> EnvPool:
+    """A pool of ``count`` envs of the configured id (kwargs + ``overrides``), in this
+    process or over ``env.num_workers`` worker processes."""
     lamer_envs.register_envs()
     kwargs = {**config.env.kwargs, **(overrides or {})}
-    return [gymnasium.make(config.env.id, **kwargs) for _ in range(count)]
+    return make_pool(config.env.id, count, num_workers=config.env.num_workers, **kwargs)
 
 
 def set_torch_threads(threads: int) -> None:
@@ -172,14 +174,20 @@ class Trainer:
         num_train = trial.tasks_per_iteration * trial.group_size
         num_eval = evaluation.num_tasks * evaluation.group_size
         if evaluation.env_kwargs:
-            self.envs = make_envs(config, num_train)
-            self.eval_envs = make_envs(config, num_eval, evaluation.env_kwargs)
+            self.envs = make_env_pool(config, num_train)
+            self.eval_envs = make_env_pool(config, num_eval, evaluation.env_kwargs)
         else:  # same env settings: one pool serves both
-            self.envs = make_envs(config, max(num_train, num_eval))
+            self.envs = make_env_pool(config, max(num_train, num_eval))
             self.eval_envs = self.envs
         self.held_out = set(eval_task_seeds(seed, evaluation.num_tasks))
         self.estimator = get_estimator(config.algorithm.estimator)
         self.state = TrainerState(iteration=0, data_position=0)
+
+    def close(self) -> None:
+        """Stop env worker processes (if any)."""
+        self.envs.close()
+        if self.eval_envs is not self.envs:
+            self.eval_envs.close()
 
     # -- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
@@ -314,8 +322,11 @@ class Trainer:
     def warmup(self) -> list[float]:
         """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
         warm = self.config.warmup
+        # Its own few envs, in this process: the warm-up calls the env's sample_action.
+        lamer_envs.register_envs()
+        envs = [gymnasium.make(self.config.env.id, **self.config.env.kwargs) for _ in range(4)]
         examples = warmup_examples(
-            self.envs,
+            envs,
             self.train_prompts,
             count=warm.examples,
             run_seed=self.config.seed,

@@ -1,8 +1,9 @@
 """The trial loop: many agents play up to N attempts at their tasks, in lock-step waves.
 
-One *instance* is one trial: an env, the task seed, and the agent's memory. Each wave
-asks the engine for one response per unfinished instance (play or reflect turns mixed
-in one batch), then advances every instance:
+One *instance* is one trial: an env (an index into a :class:`lamer_envs.pool.EnvPool`),
+the task seed, and the agent's memory. Each wave asks the engine for one response per
+unfinished instance (play or reflect turns mixed in one batch), steps the envs of the
+play turns in one pool call, then advances every instance:
 
 - play turn: ``env.step(response)``; the attempt ends when the task is won, the env
   terminates or truncates, or ``max_turns`` play turns were played;
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
-from lamer_envs.protocol import ACTION, ACTION_IS_VALID, ANCHOR, INVALID_ACTION, WON, TextEnv
+from lamer_envs.pool import EnvPool
+from lamer_envs.protocol import ACTION, ACTION_IS_VALID, ANCHOR, INVALID_ACTION, WON
 from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import ChatMessage, Completion, Engine, SamplingConfig
 
@@ -39,6 +41,24 @@ class Task:
     """Trials of the same task share it (GRPO/GiGPO groups)."""
 
 
+@dataclass(frozen=True, slots=True)
+class EnvText:
+    """What a prompt needs from an env besides its observations."""
+
+    rules: str
+    """The env's rules text (``env.rules``)."""
+    action_format: str
+    """How to write an action (``env.action_format``)."""
+
+
+def pool_texts(pool: EnvPool, count: int) -> list[EnvText]:
+    """Rules and action format of envs ``0..count-1`` of a pool."""
+    indices = list(range(count))
+    rules = pool.get_attr("rules", indices)
+    formats = pool.get_attr("action_format", indices)
+    return [EnvText(r, f) for r, f in zip(rules, formats, strict=True)]
+
+
 class PromptBuilder(Protocol):
     """How the trial loop talks to the agent: prompts out, reflections in.
 
@@ -46,15 +66,15 @@ class PromptBuilder(Protocol):
     different prompt format is a different object with these three methods.
     """
 
-    def play_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+    def play_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
         """Chat prompt of the next play turn."""
         ...
 
-    def reflect_messages(self, memory: TrialMemory, env: TextEnv) -> list[ChatMessage]:
+    def reflect_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
         """Chat prompt asking for a reflection on the attempt that just ended."""
         ...
 
-    def parse_reflection(self, response: str, env: TextEnv) -> tuple[str, bool]:
+    def parse_reflection(self, response: str) -> tuple[str, bool]:
         """``(reflection text, is_valid)`` read from a reflect-turn response."""
         ...
 
@@ -80,19 +100,19 @@ class RolloutStats:
     response_tokens: int = 0
     prompt_tokens: int = 0
 
-    def add(self, other: RolloutStats) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+Phase = Literal["play", "reflect", "restart", "done"]
 
 
 @dataclass(slots=True)
 class _Instance:
-    env: TextEnv
+    env: int
+    text: EnvText
     trial: Trial
     memory: TrialMemory
     anchor: str
     attempt: int = 0
-    phase: Literal["play", "reflect", "done"] = "play"
+    phase: Phase = "play"
 
 
 def render_messages(messages: Sequence[ChatMessage]) -> str:
@@ -101,7 +121,7 @@ def render_messages(messages: Sequence[ChatMessage]) -> str:
 
 
 def run_trials(
-    envs: Sequence[TextEnv],
+    pool: EnvPool,
     tasks: Sequence[Task],
     engine: Engine,
     prompts: PromptBuilder,
@@ -113,34 +133,37 @@ def run_trials(
     """Play every task to the end of its trial; returns the trials (trajectory id = index
     in ``tasks``) and the rollout's time split.
 
-    ``envs[i]`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's sampling seed of
-    wave ``w`` (so a rollout is reproducible from the run seed). ``on_wave(finished,
+    Env ``i`` of ``pool`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's sampling
+    seed of wave ``w`` (so a rollout is reproducible from the run seed). ``on_wave(finished,
     total)`` is called after every wave (progress display).
     """
-    if len(envs) < len(tasks):
-        raise ValueError(f"run_trials: {len(tasks)} tasks but only {len(envs)} envs")
+    if pool.num_envs < len(tasks):
+        raise ValueError(f"run_trials: {len(tasks)} tasks but only {pool.num_envs} envs")
     stats = RolloutStats()
-    instances = []
     start = time.perf_counter()
-    for index, (env, task) in enumerate(zip(envs, tasks, strict=False)):
-        observation, info = env.reset(seed=task.seed)
-        instances.append(
-            _Instance(
-                env=env,
-                trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
-                memory=TrialMemory(observation),
-                anchor=str(info[ANCHOR]),
-            )
+    texts = pool_texts(pool, len(tasks))
+    observations, infos = pool.reset([task.seed for task in tasks], list(range(len(tasks))))
+    instances = [
+        _Instance(
+            env=index,
+            text=texts[index],
+            trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
+            memory=TrialMemory(observation),
+            anchor=str(info[ANCHOR]),
         )
+        for index, (task, observation, info) in enumerate(
+            zip(tasks, observations, infos, strict=True)
+        )
+    ]
     stats.env_s += time.perf_counter() - start
 
     wave = 0
     while active := [inst for inst in instances if inst.phase != "done"]:
         start = time.perf_counter()
         messages = [
-            prompts.play_messages(inst.memory, inst.env)
+            prompts.play_messages(inst.memory, inst.text)
             if inst.phase == "play"
-            else prompts.reflect_messages(inst.memory, inst.env)
+            else prompts.reflect_messages(inst.memory, inst.text)
             for inst in active
         ]
         stats.prompt_s += time.perf_counter() - start
@@ -158,11 +181,24 @@ def run_trials(
         stats.prompt_tokens += sum(len(c.prompt_ids) for c in completions)
 
         start = time.perf_counter()
-        for inst, prompt, completion in zip(active, messages, completions, strict=True):
-            if inst.phase == "play":
-                _play_turn(inst, prompt, completion, settings)
-            else:
-                _reflect_turn(inst, prompt, completion, prompts)
+        plays = [k for k, inst in enumerate(active) if inst.phase == "play"]
+        reflects = [k for k, inst in enumerate(active) if inst.phase == "reflect"]
+        if plays:
+            results = pool.step(
+                [completions[k].text for k in plays], [active[k].env for k in plays]
+            )
+            for j, k in enumerate(plays):
+                step = (
+                    results.observations[j],
+                    results.rewards[j],
+                    results.terminated[j],
+                    results.truncated[j],
+                    results.infos[j],
+                )
+                _play_turn(active[k], messages[k], completions[k], step, settings)
+        for k in reflects:
+            _reflect_turn(active[k], messages[k], completions[k], prompts)
+        _restart(pool, [inst for inst in active if inst.phase == "restart"])
         stats.env_s += time.perf_counter() - start
         wave += 1
         if on_wave is not None:
@@ -171,9 +207,13 @@ def run_trials(
 
 
 def _play_turn(
-    inst: _Instance, prompt: list[ChatMessage], completion: Completion, settings: TrialSettings
+    inst: _Instance,
+    prompt: list[ChatMessage],
+    completion: Completion,
+    step: tuple,
+    settings: TrialSettings,
 ) -> None:
-    observation, reward, terminated, truncated, info = inst.env.step(completion.text)
+    observation, reward, terminated, truncated, info = step
     won = bool(info[WON])
     turn_index = inst.memory.turn
     attempt_over = won or terminated or truncated or turn_index + 1 >= settings.max_turns
@@ -203,16 +243,14 @@ def _play_turn(
     inst.memory.end_attempt(won=won)
     if won or inst.attempt + 1 >= settings.num_attempts:
         inst.phase = "done"
-    elif settings.reflection:
-        inst.phase = "reflect"
     else:
-        _next_attempt(inst)
+        inst.phase = "reflect" if settings.reflection else "restart"
 
 
 def _reflect_turn(
     inst: _Instance, prompt: list[ChatMessage], completion: Completion, prompts: PromptBuilder
 ) -> None:
-    reflection, is_valid = prompts.parse_reflection(completion.text, inst.env)
+    reflection, is_valid = prompts.parse_reflection(completion.text)
     inst.trial.turns.append(
         Turn(
             attempt=inst.attempt + 1,
@@ -230,17 +268,23 @@ def _reflect_turn(
         )
     )
     inst.memory.record_reflection(reflection)
-    _next_attempt(inst)
+    inst.phase = "restart"
 
 
-def _next_attempt(inst: _Instance) -> None:
-    observation, info = inst.env.reset(seed=inst.trial.seed)
-    if observation != inst.memory.initial_observation:
-        # The method rests on it: every attempt restarts the *same* task.
-        raise RuntimeError(
-            f"{type(inst.env).__name__}.reset(seed={inst.trial.seed}) gave a different initial "
-            "observation on restart; envs must reset deterministically per seed"
-        )
-    inst.anchor = str(info[ANCHOR])
-    inst.attempt += 1
-    inst.phase = "play"
+def _restart(pool: EnvPool, restarting: list[_Instance]) -> None:
+    """Next attempt of each instance, from ``reset(seed=same seed)`` (one pool call)."""
+    if not restarting:
+        return
+    observations, infos = pool.reset(
+        [inst.trial.seed for inst in restarting], [inst.env for inst in restarting]
+    )
+    for inst, observation, info in zip(restarting, observations, infos, strict=True):
+        if observation != inst.memory.initial_observation:
+            # The method rests on it: every attempt restarts the *same* task.
+            raise RuntimeError(
+                f"env {inst.env}: reset(seed={inst.trial.seed}) gave a different initial "
+                "observation on restart; envs must reset deterministically per seed"
+            )
+        inst.anchor = str(info[ANCHOR])
+        inst.attempt += 1
+        inst.phase = "play"

@@ -19,7 +19,7 @@ import torch
 
 from lamer_core.seeding import derive_seed, make_rng
 from lamer_memory.trial_memory import TrialMemory
-from lamer_train.trial_loop import PromptBuilder
+from lamer_train.trial_loop import EnvText, PromptBuilder
 
 ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
 
@@ -53,6 +53,7 @@ def warmup_examples(
             continue
         observation, _ = env.reset(seed=seed)
         memory = TrialMemory(observation)
+        text = EnvText(env.unwrapped.rules, env.unwrapped.action_format)
         reflect = index % 2 == 1
         turns = max_turns if reflect else int(rng.integers(0, max_turns))
         for _ in range(turns):
@@ -64,11 +65,11 @@ def warmup_examples(
             memory.end_attempt(won=False)
             plan = _inner(_tagged(sample(rng)))
             target = f"<remark>Next attempt, start with: {plan}.</remark>"
-            examples.append((prompts.reflect_messages(memory, env), target))
+            examples.append((prompts.reflect_messages(memory, text), target))
             continue
         if memory.turn and (terminated or truncated or info.get("won")):
             memory = TrialMemory(memory.initial_observation)  # no next turn to ask for
-        examples.append((prompts.play_messages(memory, env), _tagged(sample(rng))))
+        examples.append((prompts.play_messages(memory, text), _tagged(sample(rng))))
     return examples
 
 
