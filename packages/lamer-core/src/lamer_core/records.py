@@ -25,7 +25,8 @@ class Turn:
     """One model response and what it led to."""
 
     attempt: int
-    """0-based attempt index inside the trial."""
+    """0-based attempt index inside the trial. A reflect turn belongs to the attempt it
+    prepares (the next one), as in the reference rollout: attempt 0 has no reflect turn."""
     phase: Phase
     """``"play"`` (an action in the env) or ``"reflect"`` (a reflection between attempts)."""
     turn: int
