@@ -64,6 +64,9 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert "eval_start" in state.extra
 
     assert (run_dir / "config.yaml").is_file()
+    summary = json.loads((run_dir / "eval_summary.json").read_text())
+    assert summary["eval_end"]["eval/pass@2"] == rows[1]["eval/pass@2"]
+    assert set(summary["eval_start"]) == set(summary["eval_end"])
     assert (run_dir / "samples" / "iter_000000.html").is_file()
     assert (run_dir / "plots" / "reward.png").is_file()
     assert list((run_dir / "tensorboard").iterdir())

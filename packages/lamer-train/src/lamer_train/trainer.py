@@ -18,6 +18,7 @@ Every ``eval.every`` iterations the policy plays the held-out tasks; every
 from __future__ import annotations
 
 import copy
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,6 +382,8 @@ class Trainer:
                 if self.checkpoint_due(iteration):
                     self.save()
         report.plot()
+        summary = {"eval_start": extra.get("eval_start"), "eval_end": extra.get("eval_last")}
+        (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
         return RunSummary(
             run_dir=self.run_dir,
             eval_start=extra.get("eval_start"),
