@@ -69,6 +69,10 @@ def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
 
 
 def train(args: argparse.Namespace, console: Console) -> int:
+    if args.resume and args.config:
+        raise ConfigError(
+            "--resume reads the run's own config.yaml; drop --config (overrides work)"
+        )
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / CONFIG_FILE).is_file():
