@@ -168,3 +168,24 @@ def test_env_worker_processes_give_the_same_trials():
             [[(t.anchor, t.action, t.reward, t.prompt) for t in trial.turns] for trial in trials]
         )
     assert results[0] == results[1]
+
+
+def test_listing_envs_show_their_commands_and_invalid_turns_read_as_no_action():
+    # ALFWorld lists its admissible commands in info; the prompt must carry the current list,
+    # and an invalid turn must reach the memory as "no valid action", not as the marker.
+    lamer_envs.register_envs()
+    envs = make_pool("lamer/ALFWorld-v0", 1)
+    prompts = MemoryPrompts(PromptConfig(mode="reflection_only", max_turns=2, num_attempts=1))
+    settings = TrialSettings(num_attempts=1, max_turns=2, reflection=True)
+    _, first_info = envs.reset([3], [0])
+    engine = ScriptedEngine([[INVALID], [INVALID]])
+    trials, _ = run_trials(
+        envs, [Task(3, 0)], engine, prompts, settings, SamplingConfig(), wave_seed=lambda w: w
+    )
+    first_prompt = engine.prompts[0][0][-1]["content"]
+    second_prompt = engine.prompts[1][0][-1]["content"]
+    for command in first_info[0]["admissible_actions"]:
+        assert command in first_prompt
+    assert "(no valid action)" in second_prompt
+    assert "<invalid>" not in second_prompt
+    assert [t.action_is_valid for t in trials[0].turns] == [False, False]

@@ -95,7 +95,8 @@ def train(args: argparse.Namespace, console: Console) -> int:
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
-    console.print(f"[bold]lamer-train[/] run folder: {run_dir}")
+    # soft_wrap: a path must stay on one line to be copied.
+    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
     trainer = Trainer(config, run_dir)
     resume_iteration = None
     if args.resume:
@@ -120,7 +121,8 @@ def train(args: argparse.Namespace, console: Console) -> int:
     if summary.eval_end:
         console.print(pass_at_k_table(summary.eval_start, summary.eval_end))
     console.print(
-        f"outputs in {run_dir}: metrics.jsonl, plots/, samples/ (HTML), tensorboard/, checkpoints/"
+        f"outputs in {run_dir}: metrics.jsonl, plots/, samples/ (HTML), tensorboard/, checkpoints/",
+        soft_wrap=True,
     )
     return 0
 

@@ -6,8 +6,9 @@ and the trial's memory, fitted to the token budget with the policy's own tokeniz
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from lamer_memory.budget import PartwiseTokenCounter
 from lamer_memory.config import PromptConfig
 from lamer_memory.parsing import TagStyle, parse_reflection
 from lamer_memory.prompts import play_messages, reflect_messages
@@ -17,12 +18,17 @@ from lamer_train.trial_loop import EnvText
 
 
 def tokenizer_counter(tokenizer) -> Callable[[str], int]:
-    """Exact token count of a text under ``tokenizer`` (no special tokens)."""
+    """Token count of a prompt under ``tokenizer`` (no special tokens), counted part by part.
+
+    Prompt parts recur from turn to turn, so each distinct part is tokenized once
+    (:class:`lamer_memory.budget.PartwiseTokenCounter`); the sum bounds the joined text's
+    count from above, so a prompt that fits by this count really fits.
+    """
 
     def count(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    return count
+    return PartwiseTokenCounter(count)
 
 
 class MemoryPrompts:
@@ -52,8 +58,13 @@ class MemoryPrompts:
             kwargs["count_tokens"] = self._count
         return kwargs
 
-    def play_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
-        return play_messages(memory, **self._kwargs(env))
+    def play_messages(
+        self,
+        memory: TrialMemory,
+        env: EnvText,
+        available_actions: Sequence[str] | None = None,
+    ) -> list[ChatMessage]:
+        return play_messages(memory, available_actions=available_actions, **self._kwargs(env))
 
     def reflect_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
         return reflect_messages(memory, **self._kwargs(env))

@@ -66,8 +66,14 @@ class PromptBuilder(Protocol):
     different prompt format is a different object with these three methods.
     """
 
-    def play_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
-        """Chat prompt of the next play turn."""
+    def play_messages(
+        self,
+        memory: TrialMemory,
+        env: EnvText,
+        available_actions: Sequence[str] | None = None,
+    ) -> list[ChatMessage]:
+        """Chat prompt of the next play turn (``available_actions``: for envs that list
+        their valid commands, e.g. WebShop and ALFWorld)."""
         ...
 
     def reflect_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
@@ -111,8 +117,21 @@ class _Instance:
     trial: Trial
     memory: TrialMemory
     anchor: str
+    available_actions: list[str] | None = None
     attempt: int = 0
     phase: Phase = "play"
+
+
+#: ``info`` keys under which envs list their currently valid commands.
+LISTED_ACTION_KEYS = ("available_actions", "admissible_actions")
+
+
+def listed_actions(info: dict) -> list[str] | None:
+    """The env's list of valid commands for the next turn, when it gives one."""
+    for key in LISTED_ACTION_KEYS:
+        if info.get(key) is not None:
+            return [str(action) for action in info[key]]
+    return None
 
 
 def render_messages(messages: Sequence[ChatMessage]) -> str:
@@ -150,6 +169,7 @@ def run_trials(
             trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
             memory=TrialMemory(observation),
             anchor=str(info[ANCHOR]),
+            available_actions=listed_actions(info),
         )
         for index, (task, observation, info) in enumerate(
             zip(tasks, observations, infos, strict=True)
@@ -161,7 +181,7 @@ def run_trials(
     while active := [inst for inst in instances if inst.phase != "done"]:
         start = time.perf_counter()
         messages = [
-            prompts.play_messages(inst.memory, inst.text)
+            prompts.play_messages(inst.memory, inst.text, inst.available_actions)
             if inst.phase == "play"
             else prompts.reflect_messages(inst.memory, inst.text)
             for inst in active
@@ -236,8 +256,10 @@ def _play_turn(
             response_logprobs=completion.logprobs,
         )
     )
-    inst.memory.record_turn(action, observation, float(reward))
+    # An invalid turn is shown to the model as "no valid action", not as the marker.
+    inst.memory.record_turn(action, observation, float(reward), valid=bool(info[ACTION_IS_VALID]))
     inst.anchor = str(info[ANCHOR])
+    inst.available_actions = listed_actions(info)
     if not attempt_over:
         return
     inst.memory.end_attempt(won=won)
@@ -286,5 +308,6 @@ def _restart(pool: EnvPool, restarting: list[_Instance]) -> None:
                 "observation on restart; envs must reset deterministically per seed"
             )
         inst.anchor = str(info[ANCHOR])
+        inst.available_actions = listed_actions(info)
         inst.attempt += 1
         inst.phase = "play"
