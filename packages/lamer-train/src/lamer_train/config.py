@@ -28,6 +28,15 @@ MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection"
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 
+def check_memory_needs_reflections(reflection: bool, memory_mode: str) -> None:
+    """Memory modes that show reflections are meaningless without reflect turns."""
+    if not reflection and memory_mode in ("reflection_only", "history_and_reflection"):
+        raise ValueError(
+            f"memory_mode {memory_mode!r} needs reflection=true; "
+            "use memory_mode 'none' or 'history_only' for plain retries"
+        )
+
+
 class ConfigError(ValueError):
     """A config key or value is wrong; the message names the field."""
 
@@ -128,14 +137,7 @@ class TrialSection(_Section):
 
     @model_validator(mode="after")
     def _memory_needs_reflections(self) -> TrialSection:
-        if not self.reflection and self.memory_mode in (
-            "reflection_only",
-            "history_and_reflection",
-        ):
-            raise ValueError(
-                f"memory_mode {self.memory_mode!r} needs reflection=true; "
-                "use memory_mode 'none' or 'history_only' for plain retries"
-            )
+        check_memory_needs_reflections(self.reflection, self.memory_mode)
         return self
 
 
@@ -192,14 +194,7 @@ class EvalSection(_Section):
 
     @model_validator(mode="after")
     def _memory_needs_reflections(self) -> EvalSection:
-        if not self.reflection and self.memory_mode in (
-            "reflection_only",
-            "history_and_reflection",
-        ):
-            raise ValueError(
-                f"memory_mode {self.memory_mode!r} needs reflection=true; "
-                "use memory_mode 'none' for plain retries"
-            )
+        check_memory_needs_reflections(self.reflection, self.memory_mode)
         return self
 
 
