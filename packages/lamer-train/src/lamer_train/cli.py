@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,7 +36,8 @@ overrides (layered onto the defaults, then onto --config; each changes only what
   'env.kwargs:={num_boxes: 2}'   := replaces a mapping (exactly these keys)
   env.id=lamer/MineSweeper-v0    a new env.id (algorithm.estimator) drops the kwargs (params)
                                  of the config below: only the ones you give are kept
-  env.id=my_module:my/Env-v0     your own gymnasium env: imports my_module, which registers it
+  env.id=my_module:my/Env-v0     your own gymnasium env: imports my_module (installed, on
+                                 PYTHONPATH or in the current folder), which registers it
 """
 
 
@@ -172,6 +174,10 @@ def list_catalog() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
+    # `python -m`; appended, so it never shadows an installed package.
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     command = "train"
     if argv and argv[0] in COMMANDS:
         command = argv.pop(0)

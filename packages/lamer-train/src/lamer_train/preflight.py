@@ -16,8 +16,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lamer_train.config import AlgorithmSection, ConfigError, LaMerConfig
 from lamer_train.model_config import TINY_MODEL, ModelConfig
 
@@ -28,6 +26,8 @@ def trainer_advantage_input(rows_per_trial: int = 2) -> Any:
     trials x ``rows_per_trial`` rows): row scores, cross-attempt returns, GiGPO anchors,
     group and trajectory ids. No token-level arrays (``response_mask``, ``token_rewards``,
     ``values``)."""
+    import numpy as np
+
     from lamer_algos.batch import AdvantageInput
 
     n = 4 * rows_per_trial
@@ -50,6 +50,8 @@ def check_trainer_supports_estimator(algorithm: AlgorithmSection) -> None:
     are refused). The estimator is run once on that small batch with
     ``algorithm.estimator_params``, which also catches parameter values it rejects.
     """
+    import numpy as np
+
     from lamer_algos import get_estimator
 
     try:
