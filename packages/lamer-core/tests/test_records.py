@@ -72,6 +72,8 @@ def test_token_columns_are_none_when_a_turn_has_no_ids():
 
 
 def test_rollout_log_probs_must_match_the_response_length():
-    turn = Turn(0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[3, 4], response_logprobs=[-1.0])
+    turn = Turn(
+        0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[3, 4], response_logprobs=[-1.0]
+    )
     with pytest.raises(ValueError, match="1 rollout log-probs for 2 response tokens"):
         StepBatch.from_trials([Trial(0, 0, 0, [turn])])

@@ -247,8 +247,9 @@ def test_token_level_advantages_weigh_each_response_token(tokenizer):
     assert metrics["pg_loss"] == pytest.approx(-token_advantages[valid].mean(), abs=1e-5)
 
     row = np.array([1.0, -0.5, 2.0, 0.0])
-    broadcast, tokenwise = build_tiny_model(tokenizer, TINY, seed=0), build_tiny_model(
-        tokenizer, TINY, seed=0
+    broadcast, tokenwise = (
+        build_tiny_model(tokenizer, TINY, seed=0),
+        build_tiny_model(tokenizer, TINY, seed=0),
     )
     Actor(broadcast, config).update(samples, row)
     Actor(tokenwise, config).update(samples, np.repeat(row[:, None], max(lengths), axis=1))

@@ -23,7 +23,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lamer_core.seeding import make_rng
-from lamer_train.padding import pack_rows, pad_tensors
+from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import (
     ClipLevel,
     KLPenalty,
@@ -213,10 +213,7 @@ class Actor:
         return log_probs * response_mask, entropy, response_mask
 
     def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
-        """Rows grouped by total length (less padding), cut into micro-batches."""
-        ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
-        size = self.config.micro_batch_size
-        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+        return micro_batches(rows, samples, self.config.micro_batch_size)
 
     # -- update ----------------------------------------------------------------------
     def update(

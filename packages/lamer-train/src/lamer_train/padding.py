@@ -65,3 +65,12 @@ def pad_tensors(rows: Sequence[torch.Tensor], width: int, device: torch.device) 
     for slot, row in enumerate(rows):
         out[slot, : len(row)] = torch.as_tensor(row, dtype=torch.float32).to(device)
     return out
+
+
+def micro_batches(
+    rows: Sequence[int], samples: Sequence[tuple[Sequence[int], ...]], size: int
+) -> list[list[int]]:
+    """Row indices grouped by total length (less padding), cut into micro-batches of
+    ``size``; ties keep index order, so the split is deterministic."""
+    ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
