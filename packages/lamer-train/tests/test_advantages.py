@@ -18,6 +18,7 @@ def rollout_advantages(trials, algorithm):
     estimate = compute_advantages(batch, algorithm, get_estimator(algorithm.estimator))
     return estimate.advantages, batch
 
+
 A0 = "initial-state"
 
 
