@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
-from lamer_train.critic_config import CriticConfig, CriticLossAggMode
+from lamer_train.actor_config import LossAggMode
+from lamer_train.critic_config import CriticConfig
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, masked_mean
 
@@ -94,7 +95,7 @@ def value_loss(
     response_mask: torch.Tensor,
     *,
     value_clip: float | None,
-    loss_agg_mode: CriticLossAggMode = "token-mean",
+    loss_agg_mode: LossAggMode = "token-mean",
     normaliser: float | None = None,
     horizon: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,13 +7,9 @@ gradient clip 1.0, mini-batches like the actor's).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CriticLossAggMode = Literal[
-    "token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"
-]
+from lamer_train.actor_config import LossAggMode
 
 
 class CriticConfig(BaseModel):
@@ -41,7 +37,7 @@ class CriticConfig(BaseModel):
         description="PPO value clipping: a new value is kept within this distance of the "
         "rollout-time value in the clipped loss term (reference cliprange_value 0.5; None = off).",
     )
-    loss_agg_mode: CriticLossAggMode = Field(
+    loss_agg_mode: LossAggMode = Field(
         "token-mean", description="How per-token value losses become one number (as the actor's)."
     )
     ppo_epochs: int = Field(1, ge=1, description="Passes over the rollout per critic update.")
