@@ -130,9 +130,7 @@ def test_reflect_row_takes_next_attempt_return(batch, gammas) -> None:
 @given(batch=step_batches(), seed=st.integers(0, 2**32 - 1))
 def test_row_order_does_not_matter(batch, seed) -> None:
     order = np.random.default_rng(seed).permutation(len(batch))
-    shuffled = StepBatch(
-        **{name: getattr(batch, name)[order] for name in batch.__dataclass_fields__}
-    )
+    shuffled = batch.take(order)
     returns, episode = cross_attempt_returns(batch, step_gamma=0.9, traj_gamma=0.6)
     shuffled_returns, shuffled_episode = cross_attempt_returns(
         shuffled, step_gamma=0.9, traj_gamma=0.6

@@ -77,3 +77,15 @@ def test_rollout_log_probs_must_match_the_response_length():
     )
     with pytest.raises(ValueError, match="1 rollout log-probs for 2 response tokens"):
         StepBatch.from_trials([Trial(0, 0, 0, [turn])])
+
+
+def test_take_keeps_the_chosen_rows_of_every_column_in_order():
+    trial = Trial(0, 0, 0, [
+        Turn(0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[5], response_logprobs=[-1.0]),
+        Turn(0, "play", 1, "p", "r", prompt_ids=[2], response_ids=[6, 7], response_logprobs=[-2.0, -3.0]),
+    ])  # fmt: skip
+    picked = StepBatch.from_trials([trial]).take(np.array([1, 0]))
+    assert picked.turn.tolist() == [1, 0]
+    assert [ids.tolist() for ids in picked.response_ids] == [[6, 7], [5]]
+    assert picked.rollout_log_probs[0].tolist() == [-2.0, -3.0]
+    assert StepBatch.from_trials([make_trial()]).take(np.array([0])).prompt_ids is None

@@ -171,6 +171,14 @@ class StepBatch:
             rollout_log_probs=_ragged([t.response_logprobs for _, t in rows], np.float64),
         )
 
+    def take(self, rows: np.ndarray) -> StepBatch:
+        """A new batch holding only ``rows`` (an index array or boolean mask), in that order."""
+        columns = {
+            name: None if getattr(self, name) is None else getattr(self, name)[rows]
+            for name in self.__dataclass_fields__
+        }
+        return StepBatch(**columns)
+
     def response_lengths(self) -> np.ndarray:
         """int64 ``(n,)``: response tokens per row (needs ``response_ids``)."""
         if self.response_ids is None:
