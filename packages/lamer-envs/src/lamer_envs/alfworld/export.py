@@ -126,9 +126,7 @@ def problem_pddl(game: Game, name: str = "lamer") -> str:
         | {task.object_target}
         | ({task.toggle_target} if task.toggle_target else set())
     )
-    locations = sorted(
-        {r.location for r in scene.receptacles} | {scene.agent_start_location}
-    )
+    locations = sorted({r.location for r in scene.receptacles} | {scene.agent_start_location})
     objects = ["agent1 - agent"]
     objects += [f"{mangle_id(r.id)} - receptacle" for r in scene.receptacles]
     objects += [f"{mangle_id(i.id)} - object" for i in scene.items]
