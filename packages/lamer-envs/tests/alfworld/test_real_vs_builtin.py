@@ -155,9 +155,9 @@ def test_real_env_matches_builtin_env_with_rewards_truncation_and_pickling(expor
     for seed in (0, 1):
         real_obs, real_info = real_env.reset(seed=seed)
         # The folder also carries our record of the game: the built-in engine loads it.
-        record = json.loads(
-            real_env._session.game_file.with_name(TRAJECTORY_FILE).read_text()
-        )[RECORD_KEY]
+        record = json.loads(real_env._session.game_file.with_name(TRAJECTORY_FILE).read_text())[
+            RECORD_KEY
+        ]
         builtin_env = ALFWorldEnv(games=[record])
         builtin_obs, builtin_info = builtin_env.reset(seed=0)
         assert real_obs == builtin_obs
