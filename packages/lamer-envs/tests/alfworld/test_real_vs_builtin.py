@@ -103,6 +103,7 @@ def assert_same_traces(expected: list[tuple], actual: list[tuple], commands: lis
         assert got == want, f"step {step} {command}: built-in {want!r} != real {got!r}"
 
 
+@pytest.mark.slow  # ~5 s each on a busy 2-core machine; CI runs it
 @pytest.mark.parametrize(
     ("task_type", "seed"), CASES, ids=[f"{t.short_name}-{s}" for t, s in CASES]
 )
@@ -131,6 +132,7 @@ def _golden_records_one_per_type() -> list[dict]:
     return [chosen[t] for t in sorted(chosen)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "record", _golden_records_one_per_type(), ids=lambda record: record["task_type"]
 )
@@ -171,6 +173,10 @@ def test_real_env_matches_builtin_env_with_rewards_truncation_and_pickling(expor
             real_info, builtin_info = real_step[4], builtin_step[4]
             real_anchors.append(real_info.pop(ANCHOR))
             builtin_anchors.append(builtin_info.pop(ANCHOR))
+            # The real backend names a game by its folder, as ALFWorld does.
+            game_file = real_env._session.game_file
+            assert real_info.pop("game_id") == f"{game_file.parts[-3]}/{game_file.parts[-2]}"
+            assert builtin_info.pop("game_id") == record["game_id"]
             assert real_info == builtin_info
         assert real_step[1] == 10.0 and real_step[2] and not real_step[3]
         assert [real_anchors.index(a) for a in real_anchors] == [
