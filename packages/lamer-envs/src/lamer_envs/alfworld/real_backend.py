@@ -181,8 +181,8 @@ class RealGameFiles:
         if not folder.is_dir():
             raise FileNotFoundError(
                 f"ALFWorld game folder {folder} does not exist; run ALFWorld's "
-                "`alfworld-download`, write games with tools/alfworld_export_games.py, "
-                "or pass data_path"
+                "`alfworld-download`, pass data_path, or write generated games there "
+                "(lamer_envs.alfworld.export.write_game; tools/alfworld_export_games.py)"
             )
         self.scan = scan_game_files(folder, split.task_types)
         self.game_files = self.scan.games
