@@ -109,3 +109,18 @@ def test_example_estimator_package_builds_when_copied_outside_the_repository(uv,
         )
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert list((tmp_path / "dist").glob("lamer_algos_example-*.tar.gz"))
+
+
+def test_lamer_algos_installs_and_imports_without_hypothesis(uv):
+    probe = (
+        "import importlib.util, lamer_algos\n"
+        "assert importlib.util.find_spec('hypothesis') is None, 'hypothesis was installed'\n"
+        "print(sorted(lamer_algos.estimator_names()))\n"
+    )
+    result = uv(
+        "run", "--isolated", "--no-project",
+        "--with", "./packages/lamer-core", "--with", "./packages/lamer-algos",
+        "python", "-c", probe,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "gigpo" in result.stdout
