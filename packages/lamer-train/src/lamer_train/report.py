@@ -226,20 +226,15 @@ def pass_at_k_panels(keys: Sequence[str]) -> tuple[Panel, ...]:
     )
 
 
-def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """One PNG per metric family, one unit per axes; x = iteration, 0 = before training
-    (the evaluation at start). Families with no data are skipped."""
-    if not rows:
-        return []
-    import matplotlib
+Series = dict[str, list[tuple[int, float]]]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
-    folder.mkdir(parents=True, exist_ok=True)
+def plan_figures(rows: list[dict[str, Any]]) -> dict[str, list[tuple[Panel, Series]]]:
+    """What :func:`plot_metrics` draws: per PNG, its panels with their ``(iteration,
+    value)`` points (iteration 0 = the evaluation before training). Panels and figures
+    without data are left out."""
     keys = sorted({k for row in rows for k in row})
-    written = []
+    plan = {}
     for family, panels in _FIGURES.items():
         if family == "pass_at_k":
             panels = pass_at_k_panels(keys)
@@ -252,8 +247,25 @@ def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
                     series[key] = points
             if series:
                 drawn.append((panel, series))
-        if not drawn:
-            continue
+        if drawn:
+            plan[family] = drawn
+    return plan
+
+
+def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """One PNG per metric family, one unit per axes (:func:`plan_figures`)."""
+    plan = plan_figures(rows)
+    if not plan:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for family, drawn in plan.items():
         fig, axes = plt.subplots(
             1, len(drawn), figsize=(4.5 * len(drawn) + 1.5, 3.5), squeeze=False
         )
