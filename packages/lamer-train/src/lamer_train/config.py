@@ -2,30 +2,34 @@
 
 The defaults are the CPU default run (``uv run lamer-train`` with no arguments): a tiny
 Qwen3-architecture model on small one-box Sokoban rooms (``configs/cpu_default.yaml``
-spells them out). The paper's settings live in
-``packages/lamer-train/configs/*.yaml``. Load with :func:`load_config`; command-line
-overrides are ``a.b=value`` (value parsed as YAML). A bad key or value raises
+spells them out). The paper's settings ship as package data in
+``lamer_train/configs/*.yaml`` (``--config lamer_sokoban``). Load with
+:func:`load_config`; command-line overrides are ``a.b=value`` (value parsed as YAML;
+layering rules in :mod:`lamer_train.overrides`). A bad key or value raises
 :class:`ConfigError` naming the field, before any work starts.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import inspect
 from collections.abc import Sequence
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lamer_train.actor import ActorConfig
+from lamer_train.actor_config import ActorConfig
 from lamer_train.engines.base import SamplingConfig
-from lamer_train.model_factory import ModelConfig
+from lamer_train.model_config import ModelConfig
+from lamer_train.overrides import OverrideError, merge_layer, overrides_layer
 
 MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
 
-#: Folder of the shipped YAML configs (present in a source checkout).
-CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+#: The shipped YAML configs, package data of ``lamer_train`` (present in a wheel too).
+SHIPPED_CONFIGS: Traversable = importlib.resources.files("lamer_train") / "configs"
 
 
 def check_memory_needs_reflections(reflection: bool, memory_mode: str) -> None:
@@ -74,10 +78,18 @@ class RunSection(_Section):
     progress: bool = Field(True, description="Show the rich progress display.")
 
 
+DEFAULT_ENV_ID = "lamer/Sokoban-v0"
+DEFAULT_ESTIMATOR = "gigpo"
+
+
 class EnvSection(_Section):
     """Which environment and its knobs."""
 
-    id: str = Field("lamer/Sokoban-v0", description="gymnasium id of the text env.")
+    id: str = Field(
+        DEFAULT_ENV_ID,
+        description="gymnasium id of the text env; 'my_module:my/Env-v0' imports my_module "
+        "(which registers my/Env-v0) first.",
+    )
     kwargs: dict[str, Any] = Field(
         default_factory=lambda: {
             "dim_room": [6, 6],
@@ -96,6 +108,15 @@ class EnvSection(_Section):
         description="0 = step the envs in this process; N = spread them over N worker "
         "processes (for envs with heavy steps, e.g. WebShop search).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_kwargs_belong_to_the_default_env(cls, data: Any) -> Any:
+        # The default kwargs are Sokoban's; another env starts from its own defaults.
+        changed = isinstance(data, dict) and data.get("id", DEFAULT_ENV_ID) != DEFAULT_ENV_ID
+        if changed and "kwargs" not in data:
+            data = {**data, "kwargs": {}}
+        return data
 
 
 class TrialSection(_Section):
@@ -145,7 +166,8 @@ class AlgorithmSection(_Section):
     """Returns, advantages and the invalid-action penalty."""
 
     estimator: str = Field(
-        "gigpo", description="Advantage estimator name in the lamer.estimators registry."
+        DEFAULT_ESTIMATOR,
+        description="Advantage estimator name in the lamer.estimators registry.",
     )
     estimator_params: dict[str, Any] = Field(
         default_factory=lambda: {"mode": "mean_norm", "step_advantage_w": 1.0},
@@ -156,6 +178,17 @@ class AlgorithmSection(_Section):
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_params_belong_to_the_default_estimator(cls, data: Any) -> Any:
+        # The default params are GiGPO's; another estimator starts from its own defaults.
+        changed = (
+            isinstance(data, dict) and data.get("estimator", DEFAULT_ESTIMATOR) != DEFAULT_ESTIMATOR
+        )
+        if changed and "estimator_params" not in data:
+            data = {**data, "estimator_params": {}}
+        return data
 
 
 class EngineSection(_Section):
@@ -242,59 +275,25 @@ class LaMerConfig(_Section):
 
 
 # -- loading -----------------------------------------------------------------------------
-def resolve_config_path(name_or_path: str) -> Path:
+def shipped_config_names() -> list[str]:
+    """Names of the shipped configs (``lamer_sokoban``, ...), sorted."""
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in SHIPPED_CONFIGS.iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path | Traversable:
     """A YAML path, or the name of a shipped config (``lamer_sokoban``)."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    shipped = CONFIGS_DIR / (
-        name_or_path if name_or_path.endswith(".yaml") else f"{name_or_path}.yaml"
-    )
+    name = str(name_or_path)
+    shipped = SHIPPED_CONFIGS / (name if name.endswith(".yaml") else f"{name}.yaml")
     if shipped.is_file():
         return shipped
-    available = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml")) if CONFIGS_DIR.is_dir() else []
-    raise ConfigError(f"config file {name_or_path!r} not found; shipped configs: {available}")
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"a.b=value"`` -> (["a", "b"], value parsed as YAML)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"override {text!r} must look like section.field=value")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as error:
-        raise ConfigError(f"override {key}: value {raw!r} is not valid YAML ({error})") from error
-    return key.strip().split("."), value
-
-
-def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
-    """Set ``data[path[0]]...[path[-1]] = value``, checking each key against the schema."""
-    model: type[BaseModel] | None = LaMerConfig
-    node = data
-    for depth, key in enumerate(path):
-        dotted = ".".join(path[: depth + 1])
-        if model is not None:
-            fields = model.model_fields
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown config key {dotted!r}; valid keys here: {sorted(fields)}"
-                )
-            annotation = fields[key].annotation
-            model = (
-                annotation
-                if inspect.isclass(annotation) and issubclass(annotation, BaseModel)
-                else None
-            )
-        if depth == len(path) - 1:
-            node[key] = value
-            return
-        child = node.get(key)
-        if child is None:
-            child = node[key] = {}
-        elif not isinstance(child, dict):
-            raise ConfigError(f"config key {dotted!r} is a value, not a section")
-        node = child
+    raise ConfigError(f"config file {name!r} not found; shipped configs: {shipped_config_names()}")
 
 
 def format_validation_error(error: ValidationError) -> str:
@@ -307,22 +306,29 @@ def format_validation_error(error: ValidationError) -> str:
     return "invalid config:\n" + "\n".join(lines)
 
 
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    resolved = resolve_config_path(path)
+    try:
+        loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{resolved} must hold a mapping of sections")
+    return loaded or {}
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> LaMerConfig:
-    """Defaults <- YAML file (optional) <- ``a.b=value`` overrides, then validation and
-    the checks that need other packages (estimator name and parameters)."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        resolved = resolve_config_path(str(path))
-        try:
-            loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{resolved} must hold a mapping of sections")
-        data = loaded or {}
-    for text in overrides:
-        keys, value = parse_override(text)
-        apply_override(data, keys, value)
+    """Defaults <- YAML file (optional) <- ``a.b=value`` overrides (layering rules:
+    :mod:`lamer_train.overrides`), then validation and the checks that need other
+    packages (estimator name and parameters)."""
+    data = LaMerConfig().model_dump(mode="json")
+    try:
+        if path is not None:
+            data = merge_layer(data, _read_yaml(path), LaMerConfig, whole_mappings=True)
+        layer = overrides_layer(LaMerConfig, overrides)
+        data = merge_layer(data, layer, LaMerConfig, whole_mappings=False)
+    except OverrideError as error:
+        raise ConfigError(str(error)) from None
     try:
         config = LaMerConfig.model_validate(data)
     except ValidationError as error:
