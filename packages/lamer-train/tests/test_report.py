@@ -146,6 +146,15 @@ def test_samples_go_to_tensorboard_as_text(tmp_path):
     assert sample_tag("eval_iter_000000") == "samples/eval"
 
 
+def test_sample_pages_are_titled_by_iteration_and_kind(tmp_path):
+    report = RunReport(tmp_path, tensorboard=False)
+    start = report.write_samples("eval_iter_000000", [_trial()]).read_text(encoding="utf-8")
+    train = report.write_samples("iter_000003", [_trial()]).read_text(encoding="utf-8")
+    assert "<h1>iteration 0 (before training): held-out evaluation</h1>" in start
+    assert "<h1>iteration 3: training trials</h1>" in train
+    assert "advantage" not in start.split("</table>")[1]  # no values given: none shown
+
+
 def test_wandb_project_without_wandb_installed_warns(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # makes `import wandb` fail
     with pytest.warns(UserWarning, match=r"run.wandb_project='my-project' is set but wandb"):

@@ -139,7 +139,8 @@ class RunReport:
         text = trials_as_text(chosen, read_reflection)
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
         path = folder / f"{name}.html"
-        path.write_text(trials_as_html(chosen, name, read_reflection), encoding="utf-8")
+        title = sample_title(name)
+        path.write_text(trials_as_html(chosen, title, read_reflection), encoding="utf-8")
         if self._tb is not None:
             # Markdown: four leading spaces keep the transcript verbatim.
             body = "\n".join("    " + line for line in text.splitlines())
@@ -162,6 +163,17 @@ def _json_number(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def sample_title(name: str) -> str:
+    """``iter_000003`` -> ``iteration 3: training trials``; ``eval_iter_000000`` ->
+    ``iteration 0 (before training): held-out evaluation``."""
+    match = re.fullmatch(r"(eval_)?iter_(\d+)", name)
+    if match is None:
+        return name
+    number = int(match[2])
+    when = f"iteration {number}" + (" (before training)" if number == 0 else "")
+    return f"{when}: {'held-out evaluation' if match[1] else 'training trials'}"
 
 
 def sample_tag(name: str) -> str:

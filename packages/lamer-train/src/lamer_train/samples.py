@@ -96,7 +96,7 @@ def _given_reflection(trial: Trial, attempt: int, read: ReflectionReader | None)
             if read is None:
                 return turn.response.strip()
             text, valid = read(turn.response)
-            return text if valid else "(invalid reflection: nothing was carried over)"
+            return text if valid else "(invalid reflection: its text reads as empty)"
     return None
 
 
@@ -122,8 +122,10 @@ def trials_as_text(samples: Sequence[SampleTrial], read: ReflectionReader | None
         )
         for index, turn in enumerate(trial.turns):
             ret, adv = sample.values(index)
-            head = f"--- {_turn_head(turn)} | reward {turn.reward:g} | return {_number(ret)}"
-            head += f" | advantage {_number(adv, sign=True)} | valid {turn.action_is_valid}"
+            head = f"--- {_turn_head(turn)} | reward {turn.reward:g}"
+            if ret is not None or adv is not None:
+                head += f" | return {_number(ret)} | advantage {_number(adv, sign=True)}"
+            head += f" | valid {turn.action_is_valid}"
             if turn.won:
                 head += " | won"
             out.append(head)
@@ -149,7 +151,7 @@ def _summary_table(samples: Sequence[SampleTrial]) -> str:
     esc = html.escape
     rows = [
         "<table><tr><th>task (group)</th><th>env seed</th><th>trial</th><th>result</th>"
-        "<th>reward per attempt</th><th>turns</th><th>invalid</th>"
+        "<th>reward per attempt</th><th>responses</th><th>invalid</th>"
         "<th>advantage mean [min, max]</th></tr>"
     ]
     for sample in samples:
@@ -217,9 +219,8 @@ def _turn_html(sample: SampleTrial, index: int, turn: Turn, read: ReflectionRead
             head += " · <span class='won'>won</span>"
     if not turn.action_is_valid:
         head += " · <span class='bad'>invalid</span>"
-    head += (
-        f" · <span class='vals'>return {_number(ret)} · advantage {_number(adv, sign=True)}</span>"
-    )
+    if ret is not None or adv is not None:
+        head += f" · <span class='vals'>return {_number(ret)} · advantage {_number(adv, sign=True)}</span>"
     given = _given_reflection(sample.trial, turn.attempt, read)
     if turn.phase == "reflect":
         note = (
@@ -232,5 +233,5 @@ def _turn_html(sample: SampleTrial, index: int, turn: Turn, read: ReflectionRead
     return (
         f"<div class='turn {turn.phase}'>{head}{note}"
         f"<details><summary>prompt</summary><pre>{esc(turn.prompt)}</pre></details>"
-        f"<pre>{esc(turn.response)}</pre></div>"
+        f"<div class='muted'>response</div><pre>{esc(turn.response)}</pre></div>"
     )
