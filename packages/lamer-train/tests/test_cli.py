@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from lamer_train.cli import main
-from lamer_train.config import load_config
+from lamer_train.config import config_to_yaml, load_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -59,9 +59,13 @@ def test_list_names_envs_estimators_and_configs_with_their_package(capsys):
 
 
 def test_help_show_config_list_and_config_errors_never_import_torch(tmp_path):
+    checkpoint = tmp_path / "run" / "checkpoints" / "iter_000001"
+    checkpoint.mkdir(parents=True)
+    (tmp_path / "run" / "config.yaml").write_text(config_to_yaml(load_config()))
     code = (
         "import sys\n"
         "from lamer_train.cli import main\n"
+        f"assert main(['eval', '--checkpoint', r'{checkpoint}', 'trial.grup_size=1']) == 2\n"
         "assert main(['show-config', '--config', 'lamer_webshop']) == 0\n"
         "assert main(['list']) == 0\n"
         f"assert main(['run.output_dir={tmp_path}', 'trial.group_size=-1']) == 2\n"

@@ -130,19 +130,31 @@ def train(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _run_folder_of(path: Path) -> Path:
+    """The run folder of ``path`` (a run folder, its checkpoints/ or one checkpoint)."""
+    for folder in (path, path.parent, path.parent.parent):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(f"--checkpoint {path}: no run folder ({CONFIG_FILE}) there or above it")
+
+
 def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
+    path = Path(args.checkpoint)
+    if not path.is_dir():
+        raise ConfigError(f"--checkpoint {path}: no such folder")
+    # The config is checked before the checkpoint code (and with it torch) is imported.
+    config_path = Path(args.config) if args.config else _run_folder_of(path) / CONFIG_FILE
+    config = load_config(config_path, args.overrides)
+    check_env(config)
+    check_model_source(config.model)
+
     from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
 
-    path = Path(args.checkpoint)
     checkpoint = path if (path / "trainer_state.json").is_file() else latest_checkpoint(path)
     if checkpoint is None:
         raise ConfigError(f"--checkpoint {path}: no checkpoint there")
     run_dir = checkpoint.parent.parent
-    config_path = Path(args.config) if args.config else run_dir / CONFIG_FILE
-    config = load_config(config_path, args.overrides)
-    check_env(config)
-    check_model_source(config.model)
 
     from lamer_train.trainer import Trainer
 
