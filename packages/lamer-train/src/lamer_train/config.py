@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.actor_config import ActorConfig
+from lamer_train.critic_config import CriticConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_config import ModelConfig
 from lamer_train.overrides import OverrideError, merge_layer, overrides_layer
@@ -178,6 +179,12 @@ class AlgorithmSection(_Section):
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )
+    token_reward: Literal["score", "step_return"] = Field(
+        "score",
+        description="Reward that token-level estimators (gae, reinforce_pp) see at each row's "
+        "last response token: 'score' = the attempt's episode score (the reference), "
+        "'step_return' = the discounted cross-attempt return; both minus the invalid-action penalty.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -262,6 +269,10 @@ class LaMerConfig(_Section):
         description="PPO update.",
     )
     eval: EvalSection = Field(default_factory=EvalSection, description="Evaluation.")
+    critic: CriticConfig = Field(
+        default_factory=CriticConfig,
+        description="Value model, trained only when the estimator learns from values (gae).",
+    )
 
     @model_validator(mode="after")
     def _actor_scores_like_the_rollout(self) -> LaMerConfig:
@@ -333,18 +344,28 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         config = LaMerConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(format_validation_error(error)) from None
-    check_estimator(config.algorithm)
+    check_estimator(config.algorithm, config.critic)
     return config
 
 
-def check_estimator(section: AlgorithmSection) -> None:
-    """The estimator exists and accepts every key of ``estimator_params``."""
-    from lamer_algos import get_estimator
+def check_estimator(section: AlgorithmSection, critic: CriticConfig | None = None) -> None:
+    """The estimator exists, accepts every key of ``estimator_params``, and the trainer can
+    feed it: the trainer supplies every ``AdvantageInput`` field (token arrays included),
+    and ``values`` from a critic, which it builds exactly when the estimator names value
+    targets (GAE); that critic's checkpoint must then exist."""
+    from lamer_algos import get_estimator, value_targets
 
     try:
         estimator = get_estimator(section.estimator)
     except LookupError as error:
         raise ConfigError(f"algorithm.estimator: {error}") from None
+    critic_path = critic.name_or_path if critic is not None else None
+    needs_critic = value_targets(estimator) is not None
+    if needs_critic and critic_path is not None and not Path(critic_path).is_dir():
+        raise ConfigError(
+            f"critic.name_or_path: {critic_path!r} is not a local checkpoint "
+            f"directory (estimator {section.estimator!r} trains a critic)"
+        )
     params = inspect.signature(estimator).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
