@@ -8,6 +8,7 @@ import ast
 import importlib.metadata
 import re
 import shutil
+import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -108,7 +109,9 @@ def test_example_estimator_package_builds_when_copied_outside_the_repository(uv,
             archive.read(entry_points).decode()
         )
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    assert list((tmp_path / "dist").glob("lamer_algos_example-*.tar.gz"))
+    (sdist,) = (tmp_path / "dist").glob("lamer_algos_example-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        assert "lamer_algos_example-0.1.0/LICENSE" in archive.getnames()
 
 
 def test_lamer_algos_installs_and_imports_without_hypothesis(uv):
