@@ -82,7 +82,7 @@ class IterationProgress:
             self._progress = Progress(
                 TextColumn("{task.description:<22}"),
                 BarColumn(),
-                TextColumn("{task.completed:>4.0f}/{task.total:.0f} {task.fields[unit]}"),
+                TextColumn("{task.completed:>4.0f}/{task.total:.0f} {task.fields[unit]:<15}"),
                 TimeElapsedColumn(),
                 TextColumn("{task.fields[eta]}"),
                 console=console,
