@@ -5,7 +5,7 @@ from lamer_core.records import REFLECTION_ANCHOR, StepBatch, Trial, Turn
 
 
 def make_trial() -> Trial:
-    trial = Trial(group_id=3, trajectory_id=7, seed=11)
+    trial = Trial(group_id=3, trial_id=7, seed=11)
     trial.turns += [
         Turn(0, "play", 0, "p", "r", action="up", reward=-0.1, anchor="s0"),
         Turn(0, "play", 1, "p", "r", action="left", reward=-0.1, done=True, anchor="s1"),
@@ -25,7 +25,7 @@ def test_trial_summaries():
 
 
 def test_step_batch_flattens_trials_in_order():
-    other = Trial(group_id=4, trajectory_id=8, seed=12, turns=[Turn(0, "play", 0, "", "")])
+    other = Trial(group_id=4, trial_id=8, seed=12, turns=[Turn(0, "play", 0, "", "")])
     batch = StepBatch.from_trials([make_trial(), other])
     assert len(batch) == 5
     np.testing.assert_array_equal(batch.group_id, [3, 3, 3, 3, 4])

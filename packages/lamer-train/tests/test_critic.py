@@ -11,14 +11,6 @@ import torch
 
 from lamer_train.critic import Critic, build_value_model, value_loss, value_metrics
 from lamer_train.critic_config import CriticConfig
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(tiny_hidden_size=32, tiny_intermediate_size=64, tiny_num_layers=1)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
@@ -33,8 +25,8 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def _critic(tokenizer, **config) -> Critic:
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def _critic(build_model, **config) -> Critic:
+    policy = build_model(seed=0, tiny_num_layers=1)
     settings = CriticConfig(**config)
     return Critic(
         build_value_model(policy, settings, seed=1), settings, mini_batch_size=4, micro_batch_size=2
@@ -66,9 +58,11 @@ def test_explained_variance_and_means_over_valid_tokens():
     assert constant["values_mean"] == 2.0 and constant["returns_mean"] == pytest.approx(2.0)
 
 
-def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(tokenizer):
+def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(
+    build_model, tokenizer
+):
     samples = _samples(tokenizer)
-    critic = _critic(tokenizer)
+    critic = _critic(build_model)
     values = critic.compute_values(samples)
     longest = max(len(response) for _, response in samples)
     assert values.shape == (4, longest)
@@ -80,9 +74,9 @@ def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(t
     np.testing.assert_allclose(alone, together, atol=1e-5)
 
 
-def test_updates_move_values_towards_their_targets(tokenizer):
+def test_updates_move_values_towards_their_targets(build_model, tokenizer):
     samples = _samples(tokenizer)
-    critic = _critic(tokenizer, lr=1e-2, value_clip=None)
+    critic = _critic(build_model, lr=1e-2, value_clip=None)
     targets = np.zeros((4, max(len(r) for _, r in samples)))
     for row, (_, response) in enumerate(samples):
         targets[row, : len(response)] = 1.0 + row
@@ -95,9 +89,9 @@ def test_updates_move_values_towards_their_targets(tokenizer):
     assert metrics["optimizer_steps"] == 1 and metrics["value_loss"] >= 0
 
 
-def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(tokenizer):
+def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(build_model, tokenizer):
     samples = _samples(tokenizer)
-    one, split = _critic(tokenizer, micro_batch_size=4), _critic(tokenizer, micro_batch_size=1)
+    one, split = _critic(build_model, micro_batch_size=4), _critic(build_model, micro_batch_size=1)
     old = one.compute_values(samples)
     targets = old + 1.0
     one.update(samples, old, targets)
@@ -106,8 +100,8 @@ def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(tokenizer):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
-def test_critic_is_a_copy_of_the_policy_backbone_not_shared(tokenizer):
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def test_critic_is_a_copy_of_the_policy_backbone_not_shared(build_model, tokenizer):
+    policy = build_model(seed=0, tiny_num_layers=1)
     model = build_value_model(policy, CriticConfig(), seed=0)
     torch.testing.assert_close(model.backbone.embed_tokens.weight, policy.model.embed_tokens.weight)
     assert (
@@ -115,12 +109,12 @@ def test_critic_is_a_copy_of_the_policy_backbone_not_shared(tokenizer):
     )
 
 
-def test_state_dict_round_trip_continues_identically(tokenizer):
+def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
     samples = _samples(tokenizer)
-    first = _critic(tokenizer, lr=1e-3)
+    first = _critic(build_model, lr=1e-3)
     old = first.compute_values(samples)
     first.update(samples, old, old + 1.0)
-    second = _critic(tokenizer, lr=1e-3)
+    second = _critic(build_model, lr=1e-3)
     second.load_state_dict(copy.deepcopy(first.state_dict()))  # as if saved and loaded
     for critic in (first, second):
         values = critic.compute_values(samples)
@@ -129,7 +123,7 @@ def test_state_dict_round_trip_continues_identically(tokenizer):
     assert second.updates_done == 2
 
 
-def test_a_missing_critic_checkpoint_is_named(tokenizer, tmp_path):
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def test_a_missing_critic_checkpoint_is_named(build_model, tokenizer, tmp_path):
+    policy = build_model(seed=0, tiny_num_layers=1)
     with pytest.raises(FileNotFoundError, match=r"critic\.name_or_path"):
         build_value_model(policy, CriticConfig(name_or_path=str(tmp_path / "nope")))

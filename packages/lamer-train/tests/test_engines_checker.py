@@ -9,21 +9,11 @@ import pytest
 from lamer_train.engines.base import Completion
 from lamer_train.engines.checker import EngineCheckError, check_engine
 from lamer_train.engines.hf import HFEngine
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=1,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
 
 
 @pytest.fixture(scope="module")
-def engine():
-    tokenizer = load_tokenizer("qwen3-8192")
-    return HFEngine(build_tiny_model(tokenizer, TINY, seed=0), tokenizer)
+def engine(build_model, tokenizer):
+    return HFEngine(build_model(seed=0, tiny_num_layers=1), tokenizer)
 
 
 def test_hf_engine_passes_the_checker(engine):

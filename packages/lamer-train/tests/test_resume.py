@@ -3,54 +3,18 @@ metrics cover every iteration exactly once."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from lamer_train.checkpoint import latest_checkpoint, load_checkpoint
+from lamer_train.checkpoint import load_checkpoint
 from lamer_train.cli import main
 from lamer_train.report import read_metrics
 
-TINY = [
-    "run.iterations=4", "run.checkpoint_every=1", "run.progress=false", "run.tensorboard=false",
-    "run.torch_threads=1",
-    "env.id=lamer/Sokoban-v0", "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
-    "env.max_turns=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
-    "trial.num_attempts=2", "trial.sampling.max_new_tokens=6",
-    "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
-    "eval.sampling.max_new_tokens=6", "warmup.steps=0",
-    "actor.mini_batch_size=8", "actor.micro_batch_size=8",
-    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
-]  # fmt: skip
 
-
-def test_killed_run_resumes_without_repeated_or_missing_iterations(tmp_path):
+def test_killed_run_resumes_without_repeated_or_missing_iterations(tmp_path, tiny_run, killed_run):
     run_dir = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "lamer_train.cli",
-        f"run.output_dir={tmp_path}",
-        "run.name=run",
-        *TINY,
-    ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    killed_run(
+        [f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, "run.iterations=4"], run_dir
     )
-    try:
-        deadline = time.monotonic() + 600
-        while latest_checkpoint(run_dir) is None:
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint within 10 minutes"
-            time.sleep(0.2)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stderr.close()
     killed_at = load_checkpoint(run_dir).state.iteration
     assert 1 <= killed_at < 4  # killed mid-run, not after the end
 
