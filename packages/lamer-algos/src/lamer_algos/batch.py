@@ -146,17 +146,19 @@ class AdvantageInput:
         step_gamma: float,
         traj_gamma: float,
         invalid_action_penalty: float = 0.0,
+        return_form: str = "recursive",
     ) -> AdvantageInput:
         """Run :func:`cross_attempt_returns` on a :class:`lamer_core.StepBatch` and build the input.
 
         ``score = episode_reward - invalid_action_penalty * (not action_is_valid)`` per row
         (reflect rows included), as in the reference's training loop; ``step_return`` is the
-        discounted return and is not penalised.
+        discounted return (``return_form``: see :mod:`lamer_algos.returns`) and is not
+        penalised.
         """
         from lamer_algos.returns import cross_attempt_returns
 
         returns, episode_rewards = cross_attempt_returns(
-            batch, step_gamma=step_gamma, traj_gamma=traj_gamma
+            batch, step_gamma=step_gamma, traj_gamma=traj_gamma, form=return_form
         )
         invalid = ~np.asarray(batch.action_is_valid, dtype=bool)
         return cls(
