@@ -6,6 +6,13 @@ with the current weights (the policy that sampled them, up to engine numerics), 
 gradients over micro-batches. Each row's scalar advantage is broadcast over its
 response tokens; prompt tokens never enter the loss.
 
+Mixed precision (``compute_dtype="bfloat16"``): the parameters and AdamW's moments stay
+in their own dtype (float32 by default, so that a 1e-6 learning rate still moves bf16-
+sized weights), and the forward pass runs under ``torch.autocast`` in bfloat16; the
+backward follows autocast's casts, so gradients land in float32 on the float32
+parameters. This is the standard recipe (and the reference's FSDP mixed-precision
+policy: fp32 parameters, bf16 compute).
+
 Micro-batching is exact: every micro-batch's loss is divided by the *mini-batch's*
 token (or row) count, so the accumulated gradient equals the gradient of the whole
 mini-batch's loss regardless of how it is split. Rows are therefore grouped by length
@@ -22,6 +29,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lamer_core.seeding import make_rng
+from lamer_train.model_factory import check_compute_dtype, compute_autocast
 from lamer_train.ppo_loss import (
     ClipLevel,
     KLPenalty,
@@ -122,16 +130,23 @@ class Actor:
             sharing the module samples from the new weights at once.
         config: :class:`ActorConfig`.
         ref_model: frozen reference policy for the KL loss (needed iff ``kl_coef > 0``).
+        compute_dtype: ``"float32"``, or ``"bfloat16"`` to run forward passes under
+            autocast (the parameters keep their dtype; see the module docstring).
     """
 
     def __init__(
-        self, model: torch.nn.Module, config: ActorConfig, ref_model: torch.nn.Module | None = None
+        self,
+        model: torch.nn.Module,
+        config: ActorConfig,
+        ref_model: torch.nn.Module | None = None,
+        compute_dtype: str = "float32",
     ) -> None:
         if config.kl_coef > 0 and ref_model is None:
             raise ValueError("kl_coef > 0 needs a ref_model (a frozen copy of the initial policy)")
         self.model = model
         self.config = config
         self.ref_model = ref_model
+        self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
@@ -201,13 +216,15 @@ class Actor:
         attention_mask = attention_mask.to(device)
         response_mask = response_mask.to(device)
         position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            use_cache=False,
-            logits_to_keep=response_width + 1,
-        ).logits[:, :-1, :]  # position t predicts token t+1
+        with compute_autocast(device, self.compute_dtype):
+            logits = model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                position_ids=position_ids,
+                use_cache=False,
+                logits_to_keep=response_width + 1,
+            ).logits[:, :-1, :]  # position t predicts token t+1
+        # The loss math (log-softmax over the vocabulary, ratios) runs in float32.
         logits = logits.float()
         if self.config.temperature != 1.0:
             logits = logits / self.config.temperature

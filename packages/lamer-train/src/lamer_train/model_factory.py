@@ -251,3 +251,23 @@ def load_policy(
         tokenizer_name = config.name_or_path
     tokenizer = load_tokenizer(tokenizer_name)
     return load_model(config, tokenizer, seed), tokenizer
+
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+"""Compute dtypes of a forward pass: plain float32, or bfloat16 autocast."""
+
+
+def check_compute_dtype(compute_dtype: str) -> str:
+    if compute_dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"compute_dtype must be one of {COMPUTE_DTYPES}, got {compute_dtype!r}")
+    return compute_dtype
+
+
+def compute_autocast(device: torch.device, compute_dtype: str) -> torch.autocast:
+    """Autocast context of a forward pass: bfloat16 compute when ``compute_dtype`` asks
+    for it, a no-op for ``"float32"``. Shared by the actor and the HF engine so that both
+    compute the policy the same way."""
+    check_compute_dtype(compute_dtype)
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=compute_dtype == "bfloat16"
+    )
