@@ -403,8 +403,18 @@ class Actor:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.model.load_state_dict(state["model"])
+        """Restore what :meth:`state_dict` returned. The weights may leave out tied
+        aliases (``save_pretrained`` stores a tied output head once)."""
+        result = self.model.load_state_dict(state["model"], strict=False)
+        # Parameters and buffers under their first name; a tied alias is not among them.
+        own = {name for name, _ in self.model.named_parameters()}
+        own |= {name for name, _ in self.model.named_buffers()}
+        missing = [name for name in result.missing_keys if name in own]
+        if missing or result.unexpected_keys:
+            raise KeyError(
+                f"actor weights do not fit the model: missing {missing[:5]}, "
+                f"unexpected {list(result.unexpected_keys)[:5]}"
+            )
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates_done = int(state.get("updates_done", 0))
 

@@ -5,6 +5,7 @@
     lamer-train --config lamer_sokoban trial.group_size=4 actor.lr=2e-6
     lamer-train --resume runs/<run>               # continue a killed run
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
+    lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
 
 Overrides are ``section.field=value`` (value parsed as YAML). Config errors are
 reported, naming the field, before anything is built.
@@ -159,6 +160,10 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":
+        from lamer_train.export import main as export_main
+
+        return export_main(argv[1:])
     command = "train"
     if argv and argv[0] in ("train", "eval"):
         command = argv.pop(0)

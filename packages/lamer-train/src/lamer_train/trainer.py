@@ -196,6 +196,8 @@ class Trainer:
             self.run_dir,
             self.state,
             self.actor.state_dict(),
+            policy=self.actor.model,
+            tokenizer=self.tokenizer,
             keep_last=self.config.run.keep_checkpoints,
         )
 
