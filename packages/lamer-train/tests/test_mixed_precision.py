@@ -12,9 +12,11 @@ import pytest
 import torch
 
 from lamer_train.actor import Actor, ActorConfig
+from lamer_train.config import load_config
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
+from lamer_train.trainer import Trainer
 
 TINY = ModelConfig(
     tiny_hidden_size=64,
@@ -123,3 +125,28 @@ def test_unknown_compute_dtype_is_a_clear_error(tokenizer):
         Actor(model, ActorConfig(), compute_dtype="float8")
     with pytest.raises(ValueError, match="compute_dtype"):
         HFEngine(model, tokenizer, compute_dtype="float16")
+
+
+def test_two_iteration_cpu_run_with_bf16_compute_trains(tmp_path):
+    config = load_config(
+        None,
+        [
+            "run.torch_threads=1", "env.max_turns=1", "warmup.steps=0",
+            "trial.tasks_per_iteration=2", "trial.group_size=2", "trial.num_attempts=2",
+            "trial.sampling.max_new_tokens=6", "eval.num_tasks=2",
+            "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64",
+            "model.tiny_num_layers=1", "model.compute_dtype=bfloat16", "actor.lr=1e-3",
+        ],
+    )  # fmt: skip
+    trainer = Trainer(config, tmp_path / "run")
+    try:
+        before = {n: p.detach().clone() for n, p in trainer.actor.model.named_parameters()}
+        for iteration in range(2):
+            metrics = trainer.train_iteration(iteration).metrics
+            assert np.isfinite(metrics["actor/loss"]) and np.isfinite(metrics["actor/grad_norm"])
+            assert metrics["actor/optimizer_steps"] >= 1
+        after = dict(trainer.actor.model.named_parameters())
+        assert all(p.dtype == torch.float32 for p in after.values())
+        assert any(not torch.equal(after[n], before[n]) for n in before)
+    finally:
+        trainer.close()

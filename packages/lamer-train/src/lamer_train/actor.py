@@ -16,7 +16,10 @@ policy: fp32 parameters, bf16 compute).
 Micro-batching is exact: every micro-batch's loss is divided by the *mini-batch's*
 token (or row) count, so the accumulated gradient equals the gradient of the whole
 mini-batch's loss regardless of how it is split. Rows are therefore grouped by length
-inside a mini-batch to cut padding.
+inside a mini-batch to cut padding. ``loss_normaliser="micro_batch"`` reproduces the
+reference (verl) instead: each micro-batch (cut in row order) is normalised by its own
+token count and the micro-batches are averaged, so a token's weight depends on how
+long the other responses of its micro-batch are.
 """
 
 from __future__ import annotations
@@ -157,9 +160,13 @@ class Actor:
             ).view(targets.shape)
         return log_probs * response_mask, entropy, response_mask
 
-    def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
-        """Rows grouped by total length (less padding), cut into micro-batches."""
-        ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
+    def _micro_batches(
+        self, rows: Sequence[int], samples: Sequence[Sample], by_length: bool = True
+    ) -> list[list[int]]:
+        """Rows grouped by total length (less padding), or kept in order, cut into micro-batches."""
+        ordered = list(rows)
+        if by_length:
+            ordered.sort(key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
         size = self.config.micro_batch_size
         return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
@@ -193,9 +200,15 @@ class Actor:
         metrics = _MetricSums()
         if not usable:
             return metrics.result(extra={"optimizer_steps": 0.0, "response_tokens": 0.0})
+        multiple = config.pad_rows_to_multiple
+        if multiple > 0 and len(usable) % multiple:
+            # The reference's padding: the first rows again (cycling if there are few).
+            extra = multiple - len(usable) % multiple
+            usable = usable + [usable[k % len(usable)] for k in range(extra)]
+            metrics.counts["padded_rows"] = float(extra)
 
         # The entropy is logged from this no-grad pass unless it is part of the loss.
-        entropy_metrics = metrics if config.entropy_coeff == 0 else None
+        entropy_metrics = metrics if config.entropy_coef == 0 else None
         old_log_probs = self.compute_log_probs(samples, metrics=entropy_metrics)
         ref_log_probs = (
             self.compute_log_probs(samples, self.ref_model) if self.ref_model is not None else None
@@ -227,7 +240,7 @@ class Actor:
                 metrics.step("grad_norm", float(grad_norm))
         self.updates_done += 1
         self.model.eval()
-        response_tokens = sum(len(samples[i][1]) for i in usable)
+        response_tokens = sum(len(samples[i][1]) for i in set(usable))
         return metrics.result(
             extra={
                 "optimizer_steps": float(steps),
@@ -250,13 +263,19 @@ class Actor:
         config = self.config
         metrics = metrics if metrics is not None else _MetricSums()
         device = next(self.model.parameters()).device
+        token_mean = config.loss_agg_mode == "token-mean"
         tokens = sum(len(samples[i][1]) for i in mini)
-        normaliser = float(tokens) if config.loss_agg_mode == "token-mean" else float(len(mini))
+        normaliser = float(tokens) if token_mean else float(len(mini))
         # One T for every micro-batch keeps seq-mean-token-sum-norm exact under accumulation.
         horizon = config.loss_horizon or max(len(samples[i][1]) for i in mini)
-        for rows in self._micro_batches(mini, samples):
+        per_micro = config.loss_normaliser == "micro_batch"
+        micro_batches = self._micro_batches(mini, samples, by_length=not per_micro)
+        for rows in micro_batches:
+            if per_micro:  # the reference: each micro-batch's own mean, averaged over them
+                own = sum(len(samples[i][1]) for i in rows) if token_mean else len(rows)
+                normaliser = float(own) * len(micro_batches)
             log_probs, entropy, mask = self._score(
-                self.model, [samples[i] for i in rows], with_entropy=config.entropy_coeff > 0
+                self.model, [samples[i] for i in rows], with_entropy=config.entropy_coef > 0
             )
             old = _pad([old_log_probs[i] for i in rows], mask.shape[1], device)
             # Scalar advantage of a row, broadcast over its response tokens only.
@@ -287,8 +306,8 @@ class Actor:
             )
             loss = policy.pg_loss
             micro_tokens = float(mask.sum())
-            if config.entropy_coeff > 0:
-                loss = loss - config.entropy_coeff * agg_loss(
+            if config.entropy_coef > 0:
+                loss = loss - config.entropy_coef * agg_loss(
                     entropy, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
             if ref_log_probs is not None:

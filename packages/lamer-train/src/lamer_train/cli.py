@@ -61,6 +61,16 @@ def check_env(config: LaMerConfig) -> None:
     env.close()
 
 
+def check_model(config: LaMerConfig) -> None:
+    """The model (tiny, a local folder or a Hub id) can be found, before the run folder exists."""
+    from lamer_train.model_source import ModelSourceError, check_model_source
+
+    try:
+        check_model_source(config.model)
+    except ModelSourceError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
     name = config.run.name
     if not name:
@@ -88,6 +98,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
                 "to continue it, or choose another run.name"
             )
     check_env(config)
+    check_model(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
 
@@ -140,6 +151,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     config_path = Path(args.config) if args.config else run_dir / CONFIG_FILE
     config = load_config(config_path, args.overrides)
     check_env(config)
+    check_model(config)
 
     from lamer_train.trainer import Trainer
 

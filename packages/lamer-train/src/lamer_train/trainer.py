@@ -107,6 +107,7 @@ def rollout_advantages(
         step_gamma=algorithm.step_gamma,
         traj_gamma=algorithm.traj_gamma,
         invalid_action_penalty=algorithm.invalid_action_penalty_coef,
+        return_form=algorithm.return_form,
     )
     advantages = np.asarray(estimator(inputs, **algorithm.estimator_params), dtype=np.float64)
     if advantages.shape != (len(batch),):
@@ -147,8 +148,15 @@ class Trainer:
         if config.actor.kl_coef > 0:
             ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.tokenizer = tokenizer
-        self.actor = Actor(model, config.actor, ref_model=ref_model)
-        self.engine = HFEngine(model, tokenizer, enable_thinking=config.engine.enable_thinking)
+        compute_dtype = config.model.compute_dtype
+        self.actor = Actor(model, config.actor, ref_model=ref_model, compute_dtype=compute_dtype)
+        # The engine shares the actor's module (and its autocast): no copy to keep in sync.
+        self.engine = HFEngine(
+            model,
+            tokenizer,
+            enable_thinking=config.engine.enable_thinking,
+            compute_dtype=compute_dtype,
+        )
 
         trial, evaluation = config.trial, config.eval
         count_tokens = tokenizer_counter(tokenizer)
