@@ -184,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
-        Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)
+        Console(stderr=True).print(
+            f"[red]config error:[/] {error}", highlight=False, soft_wrap=True
+        )
         return 2
 
 
