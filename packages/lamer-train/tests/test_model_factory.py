@@ -91,7 +91,7 @@ def test_model_config_rejects_unknown_field():
 
 
 def test_missing_model_folder_is_a_one_line_source_error(tmp_path):
-    with pytest.raises(ModelSourceError, match="no such model folder"):
+    with pytest.raises(ModelSourceError, match="no such checkpoint folder"):
         check_model_source(ModelConfig(name_or_path=str(tmp_path / "nowhere")))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelSourceError, match=r"without config\.json"):

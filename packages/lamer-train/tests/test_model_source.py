@@ -61,7 +61,7 @@ def test_cached_hub_id_resolves_offline(tmp_path):
 
 @pytest.mark.parametrize("name", ["./missing-folder", "a/b/c"])
 def test_path_like_names_that_do_not_exist_are_not_taken_for_hub_ids(name):
-    with pytest.raises(ModelSourceError, match="no such model folder"):
+    with pytest.raises(ModelSourceError, match="no such checkpoint folder"):
         check_model_source(ModelConfig(name_or_path=name))
 
 

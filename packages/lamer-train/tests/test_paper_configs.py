@@ -29,7 +29,10 @@ The table is written from the reference implementation (mlbio-epfl/LaMer, a verl
 - FSDP mixed precision of verl's workers: float32 parameters, bfloat16 compute.
 
 ``grpo_alfworld`` has no reference script (the paper's ALFWorld baseline is GiGPO); it
-is checked against ``gigpo_alfworld_qwen3_4b.sh`` with the estimator swapped. The
+is checked against ``gigpo_alfworld_qwen3_4b.sh`` with the estimator swapped. The PPO
+configs (``ppo_<env>``: the baseline's episodes, ``lamer_ppo_<env>``: LaMer's trials)
+have no reference script either; they are checked for the settings they share with the
+runs above (their critic settings are tested with the critic). The
 MineSweeper baselines come twice: ``*_minesweeper`` as the paper's text describes them
 (1 attempt), ``*_minesweeper_reference_script`` as the published scripts train them.
 """
@@ -135,8 +138,8 @@ ENVS: dict[str, dict[str, Any]] = {
 GIGPO = {"algorithm.estimator": "gigpo", "algorithm.estimator_params.mode": "mean_norm",
          "algorithm.estimator_params.step_advantage_w": 1.0}  # fmt: skip
 GRPO = {"algorithm.estimator": "grpo", "algorithm.estimator_params.norm_by_std": True}
-LAMER = {
-    **GIGPO,
+GAE = {"algorithm.estimator": "gae"}
+LAMER = {  # group 8 x 3 attempts with reflections (the estimator is added per config)
     "trial.group_size": 8,
     "trial.num_attempts": 3,
     "trial.reflection": True,
@@ -163,9 +166,11 @@ MINESWEEPER_SCRIPT = {  # the published baseline scripts: 3 attempts, reflection
 
 REFERENCE: dict[str, dict[str, Any]] = {}
 for env in ENVS:
-    REFERENCE[f"lamer_{env}"] = {**COMMON, **ENVS[env], **LAMER}
+    REFERENCE[f"lamer_{env}"] = {**COMMON, **ENVS[env], **LAMER, **GIGPO}
     REFERENCE[f"gigpo_{env}"] = {**COMMON, **ENVS[env], **BASELINE, **GIGPO}
     REFERENCE[f"grpo_{env}"] = {**COMMON, **ENVS[env], **BASELINE, **GRPO}
+    REFERENCE[f"ppo_{env}"] = {**COMMON, **ENVS[env], **BASELINE, **GAE}
+    REFERENCE[f"lamer_ppo_{env}"] = {**COMMON, **ENVS[env], **LAMER, **GAE}
 for method, estimator in (("gigpo", GIGPO), ("grpo", GRPO)):
     REFERENCE[f"{method}_minesweeper_reference_script"] = {
         **COMMON, **ENVS["minesweeper"], **MINESWEEPER_SCRIPT, **estimator

@@ -8,6 +8,7 @@ Layout under ``<run_dir>/checkpoints/``::
                             tokenizer files, loadable by ``from_pretrained`` and vLLM
         actor.pt            optimizer state and update counter (``Actor.state_dict()``
                             without the weights, which live in model/ only)
+        critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
     latest                  text file: name of the newest complete checkpoint
@@ -106,6 +107,7 @@ def save_checkpoint(
     policy: Any = None,
     tokenizer: Any = None,
     keep_last: int = 2,
+    critic_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
 
@@ -125,6 +127,8 @@ def save_checkpoint(
         write_hf_model(tmp / MODEL_DIR, policy, tokenizer)
         actor_state = {key: value for key, value in actor_state.items() if key != "model"}
     torch.save(actor_state, tmp / "actor.pt")
+    if critic_state is not None:
+        torch.save(critic_state, tmp / "critic.pt")
     torch.save(rng_states(), tmp / "rng.pt")
     (tmp / "trainer_state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     for item in tmp.rglob("*"):
@@ -171,6 +175,7 @@ class LoadedCheckpoint:
     state: TrainerState
     actor_state: dict[str, Any]
     rng: dict[str, Any]
+    critic_state: dict[str, Any] | None = None
 
 
 def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> LoadedCheckpoint:
@@ -191,7 +196,15 @@ def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> 
     if (path / MODEL_DIR).is_dir():
         actor_state["model"] = read_hf_weights(path / MODEL_DIR, map_location)
     rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
-    return LoadedCheckpoint(path=path, state=state, actor_state=actor_state, rng=rng)
+    critic_path = path / "critic.pt"
+    critic_state = (
+        torch.load(critic_path, map_location=map_location, weights_only=True)
+        if critic_path.is_file()
+        else None
+    )
+    return LoadedCheckpoint(
+        path=path, state=state, actor_state=actor_state, rng=rng, critic_state=critic_state
+    )
 
 
 # -- the policy in Hugging Face layout ----------------------------------------------------

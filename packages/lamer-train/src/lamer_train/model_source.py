@@ -40,8 +40,8 @@ def check_model_source(config: ModelConfig) -> str:
         return "local"
     if looks_like_path(name):
         raise ModelSourceError(
-            f"model.name_or_path={name!r}: no such model folder (and not a Hub id like "
-            "'Qwen/Qwen3-4B')"
+            f"model.name_or_path={name!r}: no such checkpoint folder (and not a Hub id "
+            "like 'Qwen/Qwen3-4B')"
         )
     _resolve_hub_id(name, "model.name_or_path")
     return "hub"
@@ -50,7 +50,10 @@ def check_model_source(config: ModelConfig) -> str:
 def looks_like_path(name: str) -> bool:
     """A name meant as a file-system path (a Hub id is ``owner/name`` or ``name``)."""
     return (
-        Path(name).expanduser().exists() or name.startswith((".", "/", "~")) or name.count("/") > 1
+        Path(name).expanduser().exists()
+        or name.startswith((".", "/", "~"))
+        or name.count("/") > 1
+        or "\\" in name
     )
 
 
@@ -70,7 +73,10 @@ def check_tokenizer_source(config: ModelConfig) -> None:
 
 
 def _resolve_hub_id(repo_id: str, field: str, filename: str = "config.json") -> Path:
-    from huggingface_hub import constants, hf_hub_download
+    """The cached ``filename`` of a Hub repo; fetched first when it is not cached yet."""
+    import logging
+
+    from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     from huggingface_hub.errors import (
         GatedRepoError,
         HFValidationError,
@@ -80,21 +86,38 @@ def _resolve_hub_id(repo_id: str, field: str, filename: str = "config.json") -> 
     )
 
     where = f"{field}={repo_id!r}"
+    not_cached = (
+        f"download it once with network access (e.g. `hf download {repo_id}`) or point "
+        f"{field} at a local save_pretrained folder"
+    )
     try:
-        return Path(hf_hub_download(repo_id=repo_id, filename=filename))
+        cached = try_to_load_from_cache(repo_id, filename)
     except HFValidationError:
         raise ModelSourceError(
-            f"{where}: neither a local model folder nor a valid Hub id like 'Qwen/Qwen3-4B'"
+            f"{where}: neither 'tiny', a checkpoint folder nor a hub id like 'Qwen/Qwen3-4B'"
         ) from None
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled):
-        if constants.HF_HUB_OFFLINE:
-            reason = "HF_HUB_OFFLINE=1 is set and it is not in the Hugging Face cache"
-        else:
-            reason = "the Hub cannot be reached and it is not in the Hugging Face cache"
+    if isinstance(cached, str):
+        return Path(cached)
+    if constants.HF_HUB_OFFLINE:
         raise ModelSourceError(
-            f"{where}: {reason} ({constants.HF_HUB_CACHE}); download it once with network "
-            f"access (e.g. `hf download {repo_id}`) or point {field} at a local "
-            "save_pretrained folder"
+            f"{where}: HF_HUB_OFFLINE=1 is set and it is not in the Hugging Face cache "
+            f"({constants.HF_HUB_CACHE}); {not_cached}"
+        )
+    if not _hub_reachable(constants.ENDPOINT):
+        raise ModelSourceError(
+            f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and "
+            f"{constants.ENDPOINT} cannot be reached; {not_cached}, or set HF_HUB_OFFLINE=1 "
+            "once it is cached"
+        )
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.ERROR)  # its retry warnings would bury the one-line error
+    try:
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename))
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled):
+        raise ModelSourceError(
+            f"{where}: the Hub did not answer and it is not in the Hugging Face cache "
+            f"({constants.HF_HUB_CACHE}); {not_cached}"
         ) from None
     except GatedRepoError:
         raise ModelSourceError(
@@ -104,3 +127,24 @@ def _resolve_hub_id(repo_id: str, field: str, filename: str = "config.json") -> 
         raise ModelSourceError(
             f"{where}: no such model on the Hugging Face Hub (or it is private)"
         ) from None
+    finally:
+        hub_logger.setLevel(level)
+
+
+def _hub_reachable(endpoint: str, timeout: float = 5.0) -> bool:
+    """A quick connection to the Hub's host (skipped behind a proxy, which may be the only
+    way out): no network fails here in seconds instead of after the client's retries."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if any(
+        os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+    ):
+        return True
+    url = urlparse(endpoint)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
