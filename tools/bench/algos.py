@@ -10,8 +10,7 @@ Two batches, built from a fixed seed:
 
 Prints the best wall time of each stage (the plain ``backward_returns`` too) and the ratio
 against the reference implementation's time measured on the development machine (GiGPO 4.8 s
-on 98k rows,
-its credit assignment 0.07 s on 94k rows; scaled linearly to our row count).
+on 98k rows, its credit assignment 0.07 s on 94k rows; scaled linearly to our row count).
 """
 
 from __future__ import annotations

@@ -43,13 +43,13 @@ def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path, tiny_r
         assert checkpoint.critic_state is None
 
 
-def test_killed_gae_run_resumes_with_its_critic(tmp_path, tiny_run, killed_run):
+def test_killed_gae_run_resumes_with_its_critic(tmp_path, tiny_run, kill_after_first_checkpoint):
     run_dir = tmp_path / "run"
-    killed_run(
-        [f"run.output_dir={tmp_path}", "run.name=run", "algorithm.estimator=gae",
-         "algorithm.estimator_params={}", *tiny_run, "run.iterations=3"],
-        run_dir,
-    )  # fmt: skip
+    arguments = [
+        f"run.output_dir={tmp_path}", "run.name=run", "algorithm.estimator=gae",
+        "algorithm.estimator_params={}", *tiny_run, "run.iterations=3",
+    ]  # fmt: skip
+    kill_after_first_checkpoint(arguments, run_dir)
     killed = load_checkpoint(run_dir)
     assert 1 <= killed.state.iteration < 3
     assert killed.critic_state["updates_done"] == killed.state.iteration

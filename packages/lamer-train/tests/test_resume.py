@@ -10,11 +10,12 @@ from lamer_train.cli import main
 from lamer_train.report import read_metrics
 
 
-def test_killed_run_resumes_without_repeated_or_missing_iterations(tmp_path, tiny_run, killed_run):
+def test_killed_run_resumes_without_repeated_or_missing_iterations(
+    tmp_path, tiny_run, kill_after_first_checkpoint
+):
     run_dir = tmp_path / "run"
-    killed_run(
-        [f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, "run.iterations=4"], run_dir
-    )
+    arguments = [f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, "run.iterations=4"]
+    kill_after_first_checkpoint(arguments, run_dir)
     killed_at = load_checkpoint(run_dir).state.iteration
     assert 1 <= killed_at < 4  # killed mid-run, not after the end
 
