@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -14,9 +15,7 @@ from lamer_train.engines.hf import HFEngine
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     return [
         (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
         (ids("Solve the puzzle."), ids("<action>left</action><|im_end|>")),

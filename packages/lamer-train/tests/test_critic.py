@@ -4,6 +4,7 @@ the targets, exact micro-batching, and state round trips."""
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -14,9 +15,7 @@ from lamer_train.critic_config import CriticConfig
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     return [
         (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
         (ids("Reflect on the last attempt."), ids("Avoid corners.")),
