@@ -40,7 +40,7 @@ def test_compute_log_probs_match_engine_sampling_log_probs(model, tokenizer):
     scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
     for completion, log_probs in zip(completions, scored, strict=True):
         assert log_probs.shape == (len(completion.response_ids),)
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=1e-4)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=1e-4)
 
 
 def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, tokenizer):

@@ -41,21 +41,21 @@ def _reverse(completions, seed):
     return list(reversed(completions))
 
 
-def _positive_logprobs(completions, seed):
-    return [dataclasses.replace(c, logprobs=[0.5] * len(c.response_ids)) for c in completions]
+def _positive_log_probs(completions, seed):
+    return [dataclasses.replace(c, log_probs=[0.5] * len(c.response_ids)) for c in completions]
 
 
 def _seed_ignored_by_order(completions, seed):
     # Different seeds -> different ids even for greedy decoding.
     return [
-        dataclasses.replace(c, response_ids=[*c.response_ids[:-1], seed], logprobs=None)
+        dataclasses.replace(c, response_ids=[*c.response_ids[:-1], seed], log_probs=None)
         for c in completions
     ]
 
 
 def _bad_finish(completions, seed):
     return [
-        Completion(c.text, c.prompt_ids, c.response_ids, c.logprobs, "eos") for c in completions
+        Completion(c.text, c.prompt_ids, c.response_ids, c.log_probs, "eos") for c in completions
     ]
 
 
@@ -64,7 +64,7 @@ def _bad_finish(completions, seed):
     [
         (_drop_last, "completions"),
         (_reverse, "out of order"),
-        (_positive_logprobs, "finite and <= 0"),
+        (_positive_log_probs, "finite and <= 0"),
         (_seed_ignored_by_order, "depends on the seed"),
         (_bad_finish, "finish_reason"),
     ],

@@ -63,7 +63,7 @@ def test_completions_come_back_in_prompt_order_with_prompt_ids(model, tokenizer)
     for completion, prompt in zip(completions, PROMPTS, strict=True):
         assert isinstance(completion, Completion)
         assert completion.prompt_ids == engine.encode_prompt(prompt)
-        assert len(completion.response_ids) == len(completion.logprobs) <= 4
+        assert len(completion.response_ids) == len(completion.log_probs) <= 4
 
 
 def test_left_padded_batch_matches_one_prompt_at_a_time(model, tokenizer):
@@ -74,10 +74,10 @@ def test_left_padded_batch_matches_one_prompt_at_a_time(model, tokenizer):
     for prompt, completion in zip(PROMPTS, batched, strict=True):
         alone = engine.generate([prompt], greedy, seed=0)[0]
         assert alone.response_ids == completion.response_ids
-        assert alone.logprobs == pytest.approx(completion.logprobs, abs=1e-4)
+        assert alone.log_probs == pytest.approx(completion.log_probs, abs=1e-4)
 
 
-def test_logprobs_match_a_full_forward_pass_at_the_sampling_temperature(model, tokenizer):
+def test_log_probs_match_a_full_forward_pass_at_the_sampling_temperature(model, tokenizer):
     engine = HFEngine(model, tokenizer)
     temperature = 0.7
     completions = engine.generate(
@@ -88,9 +88,9 @@ def test_logprobs_match_a_full_forward_pass_at_the_sampling_temperature(model, t
         with torch.no_grad():
             logits = model(input_ids=ids).logits[0].float() / temperature
         n_prompt = len(completion.prompt_ids)
-        logprobs = torch.log_softmax(logits[n_prompt - 1 : -1], dim=-1)
-        expected = logprobs.gather(-1, torch.tensor(completion.response_ids)[:, None])[:, 0]
-        assert completion.logprobs == pytest.approx(expected.tolist(), abs=1e-4)
+        log_probs = torch.log_softmax(logits[n_prompt - 1 : -1], dim=-1)
+        expected = log_probs.gather(-1, torch.tensor(completion.response_ids)[:, None])[:, 0]
+        assert completion.log_probs == pytest.approx(expected.tolist(), abs=1e-4)
 
 
 def _biased_model(build_model, token_bias: dict[int, float]):
@@ -138,7 +138,7 @@ def test_rows_stopping_at_different_steps_end_cleanly(build_model, tokenizer):
         assert set(ids) <= {stop, word}
         assert stop not in ids[:-1]
         assert completion.finish_reason == ("stop" if ids[-1] == stop else "length")
-        assert completion.logprobs == pytest.approx(
+        assert completion.log_probs == pytest.approx(
             [torch.log(torch.tensor(0.5)).item()] * len(ids), abs=1e-3
         )
     assert len(lengths) > 1
@@ -163,11 +163,11 @@ def test_top_k_one_and_tiny_top_p_equal_greedy(model, tokenizer):
 def test_sample_tokens_follows_the_distribution():
     logits = torch.log(torch.tensor([[0.1, 0.2, 0.7, 0.0]]).clamp(min=1e-30)).repeat(20000, 1)
     generator = torch.Generator().manual_seed(0)
-    tokens, logprobs = sample_tokens(logits, SamplingConfig(temperature=1.0), generator)
+    tokens, log_probs = sample_tokens(logits, SamplingConfig(temperature=1.0), generator)
     frequencies = torch.bincount(tokens, minlength=4).float() / len(tokens)
     assert frequencies.tolist() == pytest.approx([0.1, 0.2, 0.7, 0.0], abs=0.015)
     assert torch.allclose(
-        logprobs, torch.log(torch.tensor([0.1, 0.2, 0.7, 1.0]))[tokens], atol=1e-5
+        log_probs, torch.log(torch.tensor([0.1, 0.2, 0.7, 1.0]))[tokens], atol=1e-5
     )
     top_p_tokens, _ = sample_tokens(logits, SamplingConfig(temperature=1.0, top_p=0.75), generator)
     assert set(top_p_tokens.tolist()) == {1, 2}

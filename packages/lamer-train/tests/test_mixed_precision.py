@@ -103,7 +103,7 @@ def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(build
     # The engine's sampling log-probs are the actor's bf16-compute log-probs.
     scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in first])
     for completion, log_probs in zip(first, scored, strict=True):
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=0.05)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=0.05)
     # No second copy: after an update the engine's model is the actor's, still float32,
     # and what the engine samples next is scored by the updated weights.
     actor.update([(c.prompt_ids, c.response_ids) for c in first], np.array([1.0, -1.0]))
@@ -114,7 +114,7 @@ def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(build
     again = engine.generate(prompts, sampling, seed=4)
     rescored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in again])
     for completion, log_probs in zip(again, rescored, strict=True):
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=0.05)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=0.05)
 
 
 def test_unknown_compute_dtype_is_a_clear_error(build_model, tokenizer):

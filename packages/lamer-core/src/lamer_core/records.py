@@ -52,7 +52,7 @@ class Turn:
     """Token ids of the prompt, when an engine produced them."""
     response_ids: list[int] | None = None
     """Token ids of the response, when an engine produced them."""
-    response_logprobs: list[float] | None = None
+    response_log_probs: list[float] | None = None
     """Sampling log-probabilities of ``response_ids`` (rollout policy), when available."""
 
     def __post_init__(self) -> None:
@@ -169,7 +169,7 @@ class StepBatch:
             anchor=np.array([t.anchor for _, t in rows], dtype=object).reshape(len(rows)),
             prompt_ids=_ragged([t.prompt_ids for _, t in rows], np.int64),
             response_ids=_ragged([t.response_ids for _, t in rows], np.int64),
-            rollout_log_probs=_ragged([t.response_logprobs for _, t in rows], np.float64),
+            rollout_log_probs=_ragged([t.response_log_probs for _, t in rows], np.float64),
         )
 
     def take(self, rows: np.ndarray) -> StepBatch:

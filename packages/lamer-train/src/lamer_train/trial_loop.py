@@ -250,7 +250,7 @@ def _play_turn(
             anchor=inst.anchor,
             prompt_ids=completion.prompt_ids,
             response_ids=completion.response_ids,
-            response_logprobs=completion.logprobs,
+            response_log_probs=completion.log_probs,
         )
     )
     # An invalid turn is shown to the model as "no valid action", not as the marker.
@@ -283,7 +283,7 @@ def _reflect_turn(
             anchor=REFLECTION_ANCHOR,
             prompt_ids=completion.prompt_ids,
             response_ids=completion.response_ids,
-            response_logprobs=completion.logprobs,
+            response_log_probs=completion.log_probs,
         )
     )
     inst.memory.record_reflection(reflection)
