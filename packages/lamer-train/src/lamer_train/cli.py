@@ -20,9 +20,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
-
-CONFIG_FILE = "config.yaml"
+from lamer_train.checkpoint_files import (
+    CHECKPOINTS,
+    CheckpointError,
+    find_resume_checkpoint,
+    remove_stale_temporaries,
+)
+from lamer_train.config import ConfigError, LaMerConfig, load_config
+from lamer_train.config_checks import check_run_setup
+from lamer_train.nonfinite import TrainingStopped
+from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
@@ -58,6 +65,16 @@ def check_env(config: LaMerConfig) -> None:
             f"the env cannot be built: {error}"
         ) from error
     env.close()
+    if config.eval.env_kwargs:
+        kwargs = {**config.env.kwargs, **config.eval.env_kwargs}
+        try:
+            env = gymnasium.make(config.env.id, **kwargs)
+        except Exception as error:
+            raise ConfigError(
+                f"eval.env_kwargs={config.eval.env_kwargs!r}: the evaluation env "
+                f"{config.env.id!r} cannot be built: {error}"
+            ) from error
+        env.close()
 
 
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
@@ -75,9 +92,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
         )
     if args.resume:
         run_dir = Path(args.resume)
-        if not (run_dir / CONFIG_FILE).is_file():
-            raise ConfigError(f"--resume {run_dir}: no {CONFIG_FILE} there (not a run folder)")
-        config = load_config(run_dir / CONFIG_FILE, args.overrides)
+        config = load_run_config(run_dir, args.overrides)
     else:
         config = load_config(args.config, args.overrides)
         run_dir = _new_run_dir(config, args.config)
@@ -86,12 +101,19 @@ def train(args: argparse.Namespace, console: Console) -> int:
                 f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
                 "to continue it, or choose another run.name"
             )
+    check_run_setup(config)
     check_env(config)
+    resume_from = None
+    if args.resume:  # before the model is built: a damaged run stops here
+        remove_stale_temporaries(run_dir)
+        remove_stale_temporaries(run_dir / CHECKPOINTS)
+        resume_from = find_resume_checkpoint(run_dir)
+        for folder, reason in resume_from.skipped:
+            console.print(f"[yellow]skipping checkpoint {folder.name}:[/] {reason}", soft_wrap=True)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
+    write_run_config(run_dir, config)
 
     # Heavy imports (torch, transformers) only once the config is known to be good.
-    from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
@@ -99,10 +121,11 @@ def train(args: argparse.Namespace, console: Console) -> int:
     console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
     trainer = Trainer(config, run_dir)
     resume_iteration = None
-    if args.resume:
+    if resume_from is not None:
         resume_iteration = 0
-        if latest_checkpoint(run_dir) is not None:
-            trainer.restore(run_dir)
+        if resume_from.checkpoint is not None:
+            trainer.restore(resume_from.checkpoint, verified=True)
+            console.print(f"resuming from {resume_from.checkpoint}", soft_wrap=True)
             resume_iteration = trainer.state.iteration
         console.print(f"resuming at iteration {resume_iteration + 1}")
     report = RunReport(
@@ -128,16 +151,23 @@ def train(args: argparse.Namespace, console: Console) -> int:
 
 
 def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
-    from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
 
     path = Path(args.checkpoint)
-    checkpoint = path if (path / "trainer_state.json").is_file() else latest_checkpoint(path)
+    checkpoint = path if (path / "trainer_state.json").is_file() else None
+    if checkpoint is None:
+        found = find_resume_checkpoint(path)
+        for folder, reason in found.skipped:
+            console.print(f"[yellow]skipping checkpoint {folder.name}:[/] {reason}", soft_wrap=True)
+        checkpoint = found.checkpoint
     if checkpoint is None:
         raise ConfigError(f"--checkpoint {path}: no checkpoint there")
     run_dir = checkpoint.parent.parent
-    config_path = Path(args.config) if args.config else run_dir / CONFIG_FILE
-    config = load_config(config_path, args.overrides)
+    if args.config:
+        config = load_config(args.config, args.overrides)
+    else:
+        config = load_run_config(run_dir, args.overrides)
+    check_run_setup(config)
     check_env(config)
 
     from lamer_train.trainer import Trainer
@@ -169,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)
         return 2
+    except CheckpointError as error:
+        Console(stderr=True).print(f"[red]checkpoint error:[/] {error}", highlight=False)
+        return 3
+    except TrainingStopped as error:
+        Console(stderr=True).print(f"[red]training stopped:[/] {error}", highlight=False)
+        return 4
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.actor import ActorConfig
+from lamer_train.config_checks import check_numbers
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_factory import ModelConfig
 
@@ -72,6 +73,12 @@ class RunSection(_Section):
     )
     device: str = Field("cpu", description="torch device of the actor and the HF engine.")
     progress: bool = Field(True, description="Show the rich progress display.")
+    max_consecutive_skipped_updates: int = Field(
+        3,
+        ge=0,
+        description="Stop the run (with an error) after this many updates in a row were "
+        "skipped for a non-finite loss, gradient norm or advantage (0 = never stop).",
+    )
 
 
 class EnvSection(_Section):
@@ -317,6 +324,8 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
             loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+        except (UnicodeDecodeError, OSError) as error:
+            raise ConfigError(f"{resolved} cannot be read as UTF-8 text: {error}") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{resolved} must hold a mapping of sections")
         data = loaded or {}
@@ -327,6 +336,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         config = LaMerConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(format_validation_error(error)) from None
+    check_numbers(config)
     check_estimator(config.algorithm)
     return config
 

@@ -53,6 +53,7 @@ from lamer_train.evaluation import (
     trial_metrics,
 )
 from lamer_train.model_factory import load_policy
+from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
@@ -183,6 +184,8 @@ class Trainer:
         self.held_out = set(eval_task_seeds(seed, evaluation.num_tasks))
         self.estimator = get_estimator(config.algorithm.estimator)
         self.state = TrainerState(iteration=0, data_position=0)
+        self.skip_guard = SkipGuard(config.run.max_consecutive_skipped_updates)
+        self.notices: list[str] = []  # lines for the console (skipped updates, ...)
 
     def close(self) -> None:
         """Stop env worker processes (if any)."""
@@ -199,9 +202,10 @@ class Trainer:
             keep_last=self.config.run.keep_checkpoints,
         )
 
-    def restore(self, path: Path) -> None:
-        """Continue from a checkpoint (a checkpoint folder or a run folder)."""
-        loaded = load_checkpoint(path, map_location=self.config.run.device)
+    def restore(self, path: Path, *, verified: bool = False) -> None:
+        """Continue from a checkpoint (a checkpoint folder or a run folder); ``verified``:
+        its manifest was just checked."""
+        loaded = load_checkpoint(path, map_location=self.config.run.device, verify=not verified)
         self.actor.load_state_dict(loaded.actor_state)
         self.engine.load_weights(self.actor.model.state_dict())
         restore_rng_states(loaded.rng)
@@ -242,6 +246,9 @@ class Trainer:
 
         progress.phase("update", iteration)
         actor_metrics = self.actor.update(samples, advantages)
+        self.notices += self.skip_guard.after_update(
+            iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
+        )
         self.engine.load_weights(self.actor.model.state_dict())
         update_done = time.perf_counter()
         self.state.data_position += self.config.trial.tasks_per_iteration
@@ -379,6 +386,9 @@ class Trainer:
                     if result.eval_trials:
                         report.write_samples(f"eval_iter_{iteration:06d}", result.eval_trials)
                 console.print(summary_line(iteration, config.run.iterations, result.metrics))
+                for line in self.notices:
+                    console.print(f"[yellow]{line}[/]", highlight=False)
+                self.notices.clear()
                 if self.checkpoint_due(iteration):
                     self.save()
         report.plot()
