@@ -29,7 +29,7 @@ from lamer_train.checkpoint_files import (
 from lamer_train.config import ConfigError, LaMerConfig, load_config
 from lamer_train.config_checks import check_run_setup
 from lamer_train.nonfinite import TrainingStopped
-from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
+from lamer_train.run_config import load_run_config, write_run_config
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
