@@ -34,6 +34,7 @@ import torch
 from lamer_train.checkpoint_files import (
     CHECKPOINT_PREFIX,
     CHECKPOINTS,
+    MANIFEST,
     CheckpointError,
     find_resume_checkpoint,
     folder_size,
@@ -178,14 +179,18 @@ def _is_disk_full(error: BaseException) -> bool:
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint of a run, or ``None``."""
+    """The newest complete checkpoint of a run, or ``None`` (no checksum check: resume
+    uses :func:`~lamer_train.checkpoint_files.find_resume_checkpoint`)."""
     root = Path(run_dir) / CHECKPOINTS
     pointer = root / LATEST
-    if pointer.is_file():
-        candidate = root / pointer.read_text(encoding="utf-8").strip()
-        if (candidate / "trainer_state.json").is_file():
-            return candidate
-    complete = [p for p in list_checkpoints(run_dir) if (p / "trainer_state.json").is_file()]
+    try:
+        name = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+    except (OSError, UnicodeDecodeError):  # a damaged pointer: look at the folders
+        name = ""
+    candidate = root / name
+    if name.startswith(_PREFIX) and (candidate / MANIFEST).is_file():
+        return candidate
+    complete = [p for p in list_checkpoints(run_dir) if (p / MANIFEST).is_file()]
     return complete[-1] if complete else None
 
 
