@@ -436,12 +436,12 @@ def nonfinite_advantage_reason(advantages: np.ndarray) -> str | None:
     would then skip every step with no word of why; naming them here tells the user to
     look at the rewards or the estimator's normalisation.
     """
-    if np.all(np.isfinite(advantages.astype(np.float32))):
-        return None
     nonfinite = int((~np.isfinite(advantages)).sum())
     if nonfinite:
         return f"{nonfinite} of {len(advantages)} advantages are NaN or inf"
-    largest = float(np.abs(advantages).max())
+    largest = float(np.abs(advantages).max()) if len(advantages) else 0.0
+    if largest <= np.finfo(np.float32).max:
+        return None
     return (
         f"advantages up to {largest:.3g} in size overflow float32 (check the rewards and "
         "the estimator's normalisation)"
