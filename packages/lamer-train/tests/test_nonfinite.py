@@ -101,9 +101,9 @@ def test_skip_guard_stops_after_n_consecutive_skipped_updates_and_resets_on_succ
     assert guard.after_update(0, dict(skipped), ["loss nan"], params)
     guard.after_update(1, dict(trained), [], params)
     guard.after_update(2, dict(skipped), ["loss nan"], params)
-    with pytest.raises(TrainingStopped, match="2 consecutive updates skipped.*loss nan"):
+    with pytest.raises(TrainingStopped, match=r"2 consecutive updates skipped.*loss nan"):
         guard.after_update(3, dict(skipped), ["loss nan"], params)
-    with pytest.raises(TrainingStopped, match="weights became NaN or inf.*first: w"):
+    with pytest.raises(TrainingStopped, match=r"weights became NaN or inf.*first: w"):
         SkipGuard(5).after_update(0, dict(trained), [], [("w", torch.tensor([float("nan")]))])
 
 

@@ -440,7 +440,7 @@ def nonfinite_advantage_reason(advantages: np.ndarray) -> str | None:
     if nonfinite:
         return f"{nonfinite} of {len(advantages)} advantages are NaN or inf"
     largest = float(np.abs(advantages).max()) if len(advantages) else 0.0
-    if largest <= np.finfo(np.float32).max:
+    if largest <= float(np.finfo(np.float32).max):
         return None
     return (
         f"advantages up to {largest:.3g} in size overflow float32 (check the rewards and "
