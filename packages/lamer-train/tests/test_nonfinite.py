@@ -161,7 +161,12 @@ def test_consecutive_skipped_updates_stop_the_run_with_an_error(tmp_path, monkey
 
     monkeypatch.setattr(actor_module, "ppo_policy_loss", always_nan)
     code = main(
-        [f"run.output_dir={tmp_path}", "run.name=run", *RUN, "run.max_consecutive_skipped_updates=2"]
+        [
+            f"run.output_dir={tmp_path}",
+            "run.name=run",
+            *RUN,
+            "run.max_consecutive_skipped_updates=2",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 4

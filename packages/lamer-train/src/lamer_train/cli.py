@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from lamer_train.checkpoint_files import (
     CHECKPOINTS,
@@ -109,7 +110,9 @@ def train(args: argparse.Namespace, console: Console) -> int:
         remove_stale_temporaries(run_dir / CHECKPOINTS)
         resume_from = find_resume_checkpoint(run_dir)
         for folder, reason in resume_from.skipped:
-            console.print(f"[yellow]skipping checkpoint {folder.name}:[/] {reason}", soft_wrap=True)
+            console.print(
+                f"[yellow]skipping checkpoint {folder.name}:[/] {escape(reason)}", soft_wrap=True
+            )
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_config(run_dir, config)
 
@@ -158,7 +161,9 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     if checkpoint is None:
         found = find_resume_checkpoint(path)
         for folder, reason in found.skipped:
-            console.print(f"[yellow]skipping checkpoint {folder.name}:[/] {reason}", soft_wrap=True)
+            console.print(
+                f"[yellow]skipping checkpoint {folder.name}:[/] {escape(reason)}", soft_wrap=True
+            )
         checkpoint = found.checkpoint
     if checkpoint is None:
         raise ConfigError(f"--checkpoint {path}: no checkpoint there")
@@ -187,6 +192,12 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _print_error(label: str, error: Exception) -> None:
+    # escape: messages quote values such as [0.9, 1.0]; soft_wrap keeps paths on one line.
+    message = f"[red]{label}:[/] {escape(str(error))}"
+    Console(stderr=True).print(message, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = "train"
@@ -197,13 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
-        Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)
+        _print_error("config error", error)
         return 2
     except CheckpointError as error:
-        Console(stderr=True).print(f"[red]checkpoint error:[/] {error}", highlight=False)
+        _print_error("checkpoint error", error)
         return 3
     except TrainingStopped as error:
-        Console(stderr=True).print(f"[red]training stopped:[/] {error}", highlight=False)
+        _print_error("training stopped", error)
         return 4
 
 

@@ -28,6 +28,7 @@ import gymnasium
 import numpy as np
 import torch
 from rich.console import Console
+from rich.markup import escape
 
 import lamer_envs
 from lamer_algos import Estimator, get_estimator
@@ -387,7 +388,7 @@ class Trainer:
                         report.write_samples(f"eval_iter_{iteration:06d}", result.eval_trials)
                 console.print(summary_line(iteration, config.run.iterations, result.metrics))
                 for line in self.notices:
-                    console.print(f"[yellow]{line}[/]", highlight=False)
+                    console.print(f"[yellow]{escape(line)}[/]", highlight=False)
                 self.notices.clear()
                 if self.checkpoint_due(iteration):
                     self.save()
