@@ -93,6 +93,8 @@ def check_output_dir(output_dir: str) -> None:
 
 def check_device(device: str) -> None:
     """``run.device`` names a torch device that exists on this machine."""
+    if device == "cpu":  # the common case needs no torch import
+        return
     import torch
 
     try:

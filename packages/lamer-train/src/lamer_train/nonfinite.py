@@ -11,8 +11,10 @@ continuing would only overwrite good checkpoints with useless ones.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # the CLI imports this module; torch loads only with the trainer
+    import torch
 
 
 class TrainingStopped(RuntimeError):
@@ -21,6 +23,8 @@ class TrainingStopped(RuntimeError):
 
 def non_finite_parameters(named: Iterable[tuple[str, torch.Tensor]]) -> list[str]:
     """Names of the parameters holding NaN or inf."""
+    import torch
+
     return [name for name, p in named if not bool(torch.isfinite(p.detach()).all())]
 
 
