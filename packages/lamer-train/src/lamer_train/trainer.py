@@ -238,8 +238,11 @@ class Trainer:
         progress = progress or IterationProgress(None)
         started = time.perf_counter()
         progress.phase("rollout", iteration)
+        over_budget = self.train_prompts.over_budget
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
         rollout_done = time.perf_counter()
+        if self.train_prompts.over_budget and not over_budget:  # said once per run
+            self.notices.append(self.train_prompts.budget_warning())
 
         advantages, batch = rollout_advantages(trials, self.config.algorithm, self.estimator)
         samples = training_samples(trials)
@@ -267,6 +270,7 @@ class Trainer:
         metrics["rollout/episode_reward_mean"] = float(np.mean(attempt_rewards))
         metrics["rollout/success_rate"] = float(np.mean([tr.won_at is not None for tr in trials]))
         metrics["rollout/rows"] = float(len(batch))
+        metrics["rollout/prompts_over_budget"] = float(self.train_prompts.over_budget - over_budget)
         metrics["rollout/play_reward_mean"] = (
             float(batch.reward[plays].mean()) if plays.any() else 0.0
         )
