@@ -4,6 +4,7 @@ Layout under ``<run_dir>/checkpoints/``::
 
     iter_000004/            one complete checkpoint (4 iterations done)
         actor.pt            model + optimizer (``Actor.state_dict()``)
+        critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
         manifest.json       size and SHA-256 of every other file (written last)
@@ -116,6 +117,7 @@ def save_checkpoint(
     actor_state: dict[str, Any],
     *,
     keep_last: int = 2,
+    critic_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
 
@@ -127,7 +129,7 @@ def save_checkpoint(
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(root)
     name = checkpoint_name(state.iteration)
-    bad = non_finite_tensors(actor_state)
+    bad = non_finite_tensors(actor_state) + non_finite_tensors(critic_state or {}, "critic")
     if bad:
         kept = latest_checkpoint(run_dir)
         raise CheckpointError(
@@ -142,6 +144,8 @@ def save_checkpoint(
     try:
         tmp.mkdir()
         torch.save(actor_state, tmp / "actor.pt")
+        if critic_state is not None:
+            torch.save(critic_state, tmp / "critic.pt")
         torch.save(rng_states(), tmp / "rng.pt")
         (tmp / "trainer_state.json").write_text(
             json.dumps(asdict(state), indent=2), encoding="utf-8"
@@ -200,6 +204,7 @@ class LoadedCheckpoint:
     state: TrainerState
     actor_state: dict[str, Any]
     rng: dict[str, Any]
+    critic_state: dict[str, Any] | None = None
 
 
 def load_checkpoint(
@@ -230,7 +235,11 @@ def load_checkpoint(
     # Optimizer states hold plain python containers; weights_only keeps loading safe.
     actor_state = _torch_load(path / "actor.pt", map_location)
     rng = _torch_load(path / "rng.pt", "cpu")
-    return LoadedCheckpoint(path=path, state=state, actor_state=actor_state, rng=rng)
+    critic_path = path / "critic.pt"
+    critic_state = _torch_load(critic_path, map_location) if critic_path.is_file() else None
+    return LoadedCheckpoint(
+        path=path, state=state, actor_state=actor_state, rng=rng, critic_state=critic_state
+    )
 
 
 def _torch_load(file: Path, map_location: str | torch.device) -> Any:

@@ -5,9 +5,9 @@ Two kinds, both raising :class:`~lamer_train.config.ConfigError` naming the fiel
 * :func:`check_numbers` (no heavy imports; run by ``load_config``): every float in the
   config, nested sections and free-form mappings (``env.kwargs``, ...) included, is
   finite, and the optimizer settings sit inside the range where AdamW works.
-* :func:`check_run_setup` (run by the CLI before the model is built and before the run
-  folder is created): the output folder can be created, ``run.device`` exists on this
-  machine, and the ``model.*`` values describe a model that can be built.
+* :func:`check_run_setup` (part of :func:`lamer_train.preflight.check_before_run`, run
+  before the model is built and before the run folder is created): ``run.device``
+  exists on this machine and the ``model.*`` values describe a model that can be built.
 
 Why a walk instead of ``allow_inf_nan=False`` on every model: the config is assembled
 from models in several modules (actor, engine, model factory); one walk over the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -81,16 +80,6 @@ def check_numbers(config: BaseModel) -> None:
 
 
 # -- checks that look at this machine (run by the CLI before any work) ----------------
-def check_output_dir(output_dir: str) -> None:
-    """The run folder can be created under ``output_dir`` (no file in the way)."""
-    path = Path(output_dir)
-    for parent in (path, *path.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise _error(f"run.output_dir={output_dir!r}: {parent} is a file, not a folder")
-            break
-
-
 def check_device(device: str) -> None:
     """``run.device`` names a torch device that exists on this machine."""
     if device == "cpu":  # the common case needs no torch import
@@ -117,22 +106,18 @@ def check_device(device: str) -> None:
     raise _error(f"run.device={device!r}: device type {parsed.type!r} is not available here")
 
 
-def check_model(model: Any) -> None:
-    """The ``model.*`` values describe a model and tokenizer that can be loaded."""
+def check_model_shape(model: Any) -> None:
+    """The ``model.*`` values describe a model that can be built (the tiny model's shape,
+    the attention backend); where the weights and tokenizer come from is checked by
+    :func:`lamer_train.preflight.check_model_source`."""
     if model.attn_implementation not in _ATTN_IMPLEMENTATIONS:
         raise _error(
             f"model.attn_implementation={model.attn_implementation!r}: "
             f"expected one of {list(_ATTN_IMPLEMENTATIONS)}"
         )
-    tokenizer = model.tokenizer
-    if tokenizer is not None and tokenizer != "qwen3":
-        match = _TRUNCATED_TOKENIZER.fullmatch(tokenizer)
-        if match and int(match.group(1)) < 256:
-            raise _error(f"model.tokenizer={tokenizer!r}: qwen3-N needs N >= 256")
-        if not match and not Path(tokenizer).is_dir():
-            raise _error(
-                f"model.tokenizer={tokenizer!r}: not 'qwen3', 'qwen3-N' or an existing folder"
-            )
+    match = _TRUNCATED_TOKENIZER.fullmatch(model.tokenizer or "")
+    if match and int(match.group(1)) < 256:
+        raise _error(f"model.tokenizer={model.tokenizer!r}: qwen3-N needs N >= 256")
     if model.name_or_path != "tiny":
         return
     heads, kv_heads, hidden = model.tiny_num_heads, model.tiny_num_kv_heads, model.tiny_hidden_size
@@ -149,6 +134,5 @@ def check_model(model: Any) -> None:
 
 def check_run_setup(config: Any) -> None:
     """Machine-dependent checks of a loaded config; raise before any work starts."""
-    check_output_dir(config.run.output_dir)
     check_device(config.run.device)
-    check_model(config.model)
+    check_model_shape(config.model)
