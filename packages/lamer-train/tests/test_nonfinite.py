@@ -111,17 +111,18 @@ def test_injected_nan_loss_and_nan_advantages_are_skipped_reported_and_checkpoin
     tmp_path, monkeypatch, capsys
 ):
     """Iteration 2 gets NaN advantages, iteration 3 a NaN loss; the run goes on."""
-    real_advantages = trainer_module.rollout_advantages
+    real_advantages = trainer_module.compute_advantages
     real_loss = actor_module.ppo_policy_loss
     iteration = {"n": -1}
 
     def advantages_with_nan(*args, **kwargs):
         iteration["n"] += 1
-        advantages, batch = real_advantages(*args, **kwargs)
+        estimate = real_advantages(*args, **kwargs)
         if iteration["n"] == 1:
-            advantages = advantages.copy()
+            advantages = estimate.advantages.copy()
             advantages[0] = np.nan
-        return advantages, batch
+            estimate = dataclasses.replace(estimate, advantages=advantages)
+        return estimate
 
     def loss_with_nan(*args, **kwargs):
         out = real_loss(*args, **kwargs)
@@ -129,7 +130,7 @@ def test_injected_nan_loss_and_nan_advantages_are_skipped_reported_and_checkpoin
             out = dataclasses.replace(out, pg_loss=out.pg_loss * float("nan"))
         return out
 
-    monkeypatch.setattr(trainer_module, "rollout_advantages", advantages_with_nan)
+    monkeypatch.setattr(trainer_module, "compute_advantages", advantages_with_nan)
     monkeypatch.setattr(actor_module, "ppo_policy_loss", loss_with_nan)
     run_dir = tmp_path / "run"
     assert main([f"run.output_dir={tmp_path}", "run.name=run", *RUN]) == 0
