@@ -211,9 +211,10 @@ def kill_campaign(kills: int, iterations: int, scratch: Path) -> dict:
         return {"error": f"the uninterrupted run failed: {done.stderr[-500:]}"}
     run_dir = scratch / "killed"
     survived, problems = 0, []
-    first = True
     rng = np.random.default_rng(1)
     for attempt in range(kills + 1):
+        # Killed before its config.yaml was written, the run never started: start it again.
+        first = not (run_dir / "config.yaml").exists()
         args = (
             [
                 f"run.output_dir={scratch}",
@@ -224,7 +225,6 @@ def kill_campaign(kills: int, iterations: int, scratch: Path) -> dict:
             if first
             else ["--resume", str(run_dir)]
         )
-        first = False
         process = subprocess.Popen(
             CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
