@@ -195,10 +195,3 @@ def test_ppo_configs_are_their_counterparts_with_gae_and_the_reference_critic(en
         assert (critic.lr, critic.value_clip, critic.grad_clip) == (1e-5, 0.5, 1.0)
         for section in ("seed", "run", "env", "trial", "model", "actor", "eval"):
             assert getattr(config, section) == getattr(base, section), (name, section)
-
-
-def test_a_missing_critic_checkpoint_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match=r"critic\.name_or_path"):
-        load_config(None, ["algorithm.estimator=gae", f"critic.name_or_path={tmp_path / 'none'}"])
-    # Estimators without a critic ignore the critic section.
-    load_config(None, [f"critic.name_or_path={tmp_path / 'none'}"])

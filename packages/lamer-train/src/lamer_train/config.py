@@ -354,28 +354,18 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     except ValidationError as error:
         raise ConfigError(format_validation_error(error)) from None
     check_numbers(config)
-    check_estimator(config.algorithm, config.critic)
+    check_estimator(config.algorithm)
     return config
 
 
-def check_estimator(section: AlgorithmSection, critic: CriticConfig | None = None) -> None:
-    """The estimator exists, accepts every key of ``estimator_params``, and the trainer can
-    feed it: the trainer supplies every ``AdvantageInput`` field (token arrays included),
-    and ``values`` from a critic, which it builds exactly when the estimator names value
-    targets (GAE); that critic's checkpoint must then exist."""
-    from lamer_algos import get_estimator, value_targets
+def check_estimator(section: AlgorithmSection) -> None:
+    """The estimator exists and accepts every key of ``estimator_params``."""
+    from lamer_algos import get_estimator
 
     try:
         estimator = get_estimator(section.estimator)
     except LookupError as error:
         raise ConfigError(f"algorithm.estimator: {error}") from None
-    critic_path = critic.name_or_path if critic is not None else None
-    needs_critic = value_targets(estimator) is not None
-    if needs_critic and critic_path is not None and not Path(critic_path).is_dir():
-        raise ConfigError(
-            f"critic.name_or_path: {critic_path!r} is not a local checkpoint "
-            f"directory (estimator {section.estimator!r} trains a critic)"
-        )
     params = inspect.signature(estimator).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
