@@ -88,7 +88,7 @@ def test_resume_falls_back_over_a_damaged_checkpoint_and_cleans_leftovers(tmp_pa
     assert "skipping checkpoint iter_000002" in out and "actor.pt" in out
     assert "resuming at iteration 2" in out
     assert not leftover.exists() and not (run_dir / f".tmp-config.yaml-{dead}").exists()
-    assert [r["iteration"] for r in read_metrics(run_dir / "metrics.jsonl")] == [0, 1, 2]
+    assert [r["iteration"] for r in read_metrics(run_dir / "metrics.jsonl")] == [1, 2, 3]
     assert load_checkpoint(run_dir).state.iteration == 3
     assert [p.name for p in list_checkpoints(run_dir)] == [
         "iter_000001",

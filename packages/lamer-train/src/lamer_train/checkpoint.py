@@ -3,12 +3,19 @@
 Layout under ``<run_dir>/checkpoints/``::
 
     iter_000004/            one complete checkpoint (4 iterations done)
-        actor.pt            model + optimizer (``Actor.state_dict()``)
+        model/              the policy in Hugging Face layout (``save_pretrained``):
+                            config.json, generation_config.json, *.safetensors and the
+                            tokenizer files, loadable by ``from_pretrained`` and vLLM
+        actor.pt            optimizer state and update counter (``Actor.state_dict()``
+                            without the weights, which live in model/ only)
         critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
         manifest.json       size and SHA-256 of every other file (written last)
     latest                  text file: name of the newest complete checkpoint
+
+Without a ``policy`` (:func:`save_checkpoint`), ``actor.pt`` holds the whole actor
+state, weights included, and there is no ``model/``.
 
 A checkpoint is written into a hidden ``.tmp-*`` folder, flushed to disk, then renamed
 into place; ``latest`` is replaced the same way. A run killed at any moment therefore
@@ -59,6 +66,8 @@ __all__ = [
 ]
 
 LATEST = "latest"
+MODEL_DIR = "model"
+"""Sub-folder of a checkpoint holding the policy in Hugging Face layout."""
 _PREFIX = CHECKPOINT_PREFIX
 
 
@@ -116,14 +125,18 @@ def save_checkpoint(
     state: TrainerState,
     actor_state: dict[str, Any],
     *,
+    policy: Any = None,
+    tokenizer: Any = None,
     keep_last: int = 2,
     critic_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
 
-    ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all). Raises
-    :class:`CheckpointError` (and leaves the existing checkpoints alone) when a weight
-    or optimizer tensor is not finite or the disk is full.
+    ``policy`` (a transformers ``PreTrainedModel``) and its ``tokenizer``, when given,
+    are written to ``model/`` with ``save_pretrained`` and ``actor_state["model"]`` is
+    left out of ``actor.pt``. ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all).
+    Raises :class:`CheckpointError` (and leaves the existing checkpoints alone) when a
+    weight or optimizer tensor is not finite or the disk is full.
     """
     root = Path(run_dir) / CHECKPOINTS
     root.mkdir(parents=True, exist_ok=True)
@@ -143,6 +156,9 @@ def save_checkpoint(
         shutil.rmtree(tmp)
     try:
         tmp.mkdir()
+        if policy is not None:
+            write_hf_model(tmp / MODEL_DIR, policy, tokenizer)
+            actor_state = {key: value for key, value in actor_state.items() if key != "model"}
         torch.save(actor_state, tmp / "actor.pt")
         if critic_state is not None:
             torch.save(critic_state, tmp / "critic.pt")
@@ -150,8 +166,11 @@ def save_checkpoint(
         (tmp / "trainer_state.json").write_text(
             json.dumps(asdict(state), indent=2), encoding="utf-8"
         )
-        for item in tmp.iterdir():
-            _fsync_file(item)
+        for item in tmp.rglob("*"):
+            if item.is_file():
+                _fsync_file(item)
+        if (tmp / MODEL_DIR).is_dir():
+            _fsync_dir(tmp / MODEL_DIR)
         write_manifest(tmp)
         _fsync_dir(tmp)
     except (OSError, RuntimeError) as error:
@@ -234,6 +253,11 @@ def load_checkpoint(
         raise CheckpointError(f"{state_file} is damaged: {error}") from None
     # Optimizer states hold plain python containers; weights_only keeps loading safe.
     actor_state = _torch_load(path / "actor.pt", map_location)
+    if (path / MODEL_DIR).is_dir():
+        try:
+            actor_state["model"] = read_hf_weights(path / MODEL_DIR, map_location)
+        except Exception as error:  # safetensors raises its own error types
+            raise CheckpointError(f"{path / MODEL_DIR} cannot be loaded: {error}") from None
     rng = _torch_load(path / "rng.pt", "cpu")
     critic_path = path / "critic.pt"
     critic_state = _torch_load(critic_path, map_location) if critic_path.is_file() else None
@@ -247,3 +271,32 @@ def _torch_load(file: Path, map_location: str | torch.device) -> Any:
         return torch.load(file, map_location=map_location, weights_only=True)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, ValueError) as error:
         raise CheckpointError(f"{file} cannot be loaded: {error}") from None
+
+
+# -- the policy in Hugging Face layout ----------------------------------------------------
+def write_hf_model(folder: Path, policy: Any, tokenizer: Any = None) -> None:
+    """``policy.save_pretrained(folder)`` (safetensors) plus the tokenizer's files, so that
+    ``AutoModelForCausalLM.from_pretrained(folder)`` and vLLM load the folder as it is."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    policy.save_pretrained(folder, safe_serialization=True)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(folder)
+
+
+def read_hf_weights(folder: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The tensors of every ``*.safetensors`` file of a ``save_pretrained`` folder.
+
+    Tied weights are stored once (e.g. no ``lm_head.weight`` when it is the input
+    embedding); :meth:`lamer_train.actor.Actor.load_state_dict` accepts that.
+    """
+    from safetensors.torch import load_file
+
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no *.safetensors weights")
+    device = str(map_location)
+    weights: dict[str, Any] = {}
+    for file in files:
+        weights.update(load_file(file, device=device))
+    return weights

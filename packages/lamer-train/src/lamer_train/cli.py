@@ -7,6 +7,7 @@
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
+    lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -104,21 +105,23 @@ def train(args: argparse.Namespace, console: Console) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_run_config(run_dir, config)
 
+    # soft_wrap: a path must stay on one line to be copied.
+    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
+    console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
-    # soft_wrap: a path must stay on one line to be copied.
-    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
     resume_iteration = None
     if resume_from is not None:
+        # Metrics from `resume_iteration` on were logged after the checkpoint: dropped.
         resume_iteration = 0
         if resume_from.checkpoint is not None:
             trainer.restore(resume_from.checkpoint, verified=True)
             console.print(f"resuming from {resume_from.checkpoint}", soft_wrap=True)
-            resume_iteration = trainer.state.iteration
-        console.print(f"resuming at iteration {resume_iteration + 1}")
+            resume_iteration = trainer.state.iteration + 1
+        console.print(f"resuming at iteration {max(resume_iteration, 1)}")
     report = RunReport(
         run_dir,
         tensorboard=config.run.tensorboard,
@@ -218,6 +221,10 @@ def _print_error(label: str, error: Exception) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":
+        from lamer_train.export import main as export_main
+
+        return export_main(argv[1:])
     # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
     # `python -m`; appended, so it never shadows an installed package.
     if os.getcwd() not in sys.path:
