@@ -78,7 +78,11 @@ def test_tensorboard_and_plots_are_written(tmp_path):
     for iteration in range(3):
         report.log(
             iteration,
-            {"rollout/episode_reward_mean": iteration * 1.5, "eval/pass@1": 0.1 * iteration},
+            {
+                "rollout/episode_reward_mean": iteration * 1.5,
+                "eval/held_out/pass@1": 0.1 * iteration,
+                "eval/harder/pass@1": 0.05 * iteration,
+            },
         )
     written = report.plot()
     report.close()
@@ -87,9 +91,13 @@ def test_tensorboard_and_plots_are_written(tmp_path):
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
 
-def test_pass_at_k_table_shows_start_and_end():
-    table = pass_at_k_table({"eval/pass@1": 0.125}, {"eval/pass@1": 0.5, "rollout/x": 1.0})
+def test_pass_at_k_table_shows_each_set_start_and_end():
+    start = {"eval/held_out/pass@1": 0.125, "eval/harder/pass@1": 0.0}
+    end = {"eval/held_out/pass@1": 0.5, "rollout/x": 1.0, "eval/harder/pass@1": 0.25}
     console = Console(width=80, record=True)
-    console.print(table)
-    out = console.export_text()
-    assert "pass@1" in out and "0.125" in out and "0.500" in out and "rollout" not in out
+    console.print(pass_at_k_table(start, end))
+    rows = [line for line in console.export_text().splitlines() if "pass@1" in line]
+    assert len(rows) == 2
+    assert "held_out" in rows[0] and "0.125" in rows[0] and "0.500" in rows[0]
+    assert "harder" in rows[1] and "0.000" in rows[1] and "0.250" in rows[1]
+    assert "rollout" not in console.export_text()

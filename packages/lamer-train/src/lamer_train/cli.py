@@ -5,6 +5,7 @@
     lamer-train --config lamer_sokoban trial.group_size=4 actor.lr=2e-6
     lamer-train --resume runs/<run>               # continue a killed run
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
+    lamer-train eval --checkpoint runs/<run> --set held_out   # one eval set
 
 Overrides are ``section.field=value`` (value parsed as YAML). Config errors are
 reported, naming the field, before anything is built.
@@ -21,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
+from lamer_train.eval_sets import check_eval_envs
 
 CONFIG_FILE = "config.yaml"
 
@@ -37,14 +39,22 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument(
             "--checkpoint", required=True, help="checkpoint folder (or run folder: its newest)"
         )
+        parser.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            metavar="NAME",
+            help="evaluate this eval set (from eval.sets; repeatable; default: every set)",
+        )
     else:
         parser.add_argument("--resume", help="run folder of a killed run to continue")
     parser.add_argument("overrides", nargs="*", help="section.field=value")
     return parser
 
 
-def check_env(config: LaMerConfig) -> None:
-    """Build one env to catch a bad id or bad kwargs before the model is loaded."""
+def check_env(config: LaMerConfig, eval_sets: list[str] | None = None) -> None:
+    """Build one env (and one per eval set with other kwargs) to catch a bad id or bad
+    kwargs before the model is loaded."""
     import gymnasium
 
     import lamer_envs
@@ -58,6 +68,7 @@ def check_env(config: LaMerConfig) -> None:
             f"the env cannot be built: {error}"
         ) from error
     env.close()
+    check_eval_envs(config, eval_sets)
 
 
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
@@ -138,22 +149,28 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     run_dir = checkpoint.parent.parent
     config_path = Path(args.config) if args.config else run_dir / CONFIG_FILE
     config = load_config(config_path, args.overrides)
-    check_env(config)
+    check_env(config, args.sets)  # also rejects a --set name that is not configured
 
+    from lamer_train.eval_sets import metrics_by_set
     from lamer_train.trainer import Trainer
 
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
     try:
-        metrics, trials, _ = trainer.evaluate()
+        metrics, trials = trainer.evaluate()
     finally:
         trainer.close()
-    out = run_dir / "eval"
-    out.mkdir(exist_ok=True)
-    (out / f"{checkpoint.name}.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    RunReport(run_dir, tensorboard=False).write_samples(f"eval_{checkpoint.name}", trials)
+    # One file per set: evaluating one set never overwrites another's result.
+    out = run_dir / "eval" / checkpoint.name
+    out.mkdir(parents=True, exist_ok=True)
+    report = RunReport(run_dir, tensorboard=False)
+    for name, set_metrics in metrics_by_set(metrics).items():
+        (out / f"{name}.json").write_text(json.dumps(set_metrics, indent=2), encoding="utf-8")
+        report.write_samples(f"eval_{checkpoint.name}_{name}", trials[name])
     console.print(pass_at_k_table(None, metrics))
-    console.print(f"evaluation of {checkpoint} written to {out / (checkpoint.name + '.json')}")
+    console.print(
+        f"evaluation of {checkpoint} written to {out}/ ({', '.join(trials)})", soft_wrap=True
+    )
     return 0
 
 

@@ -190,7 +190,7 @@ def trials_as_html(trials: Iterable[Trial], title: str = "trajectories") -> str:
 # -- plots and tables ------------------------------------------------------------------------
 _PLOTS: dict[str, tuple[str, ...]] = {
     "reward": ("rollout/episode_reward_mean", "rollout/success_rate"),
-    "pass_at_k": (),  # filled with every eval/pass@k key found
+    "pass_at_k": (),  # filled with every eval/<set>/pass@k key found
     "loss": ("actor/pg_loss", "actor/kl", "actor/entropy"),
     "speed": ("time/iteration_s", "speed/tokens_per_s"),
 }
@@ -209,7 +209,7 @@ def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     keys = sorted({k for row in rows for k in row})
     written = []
     for family, wanted in _PLOTS.items():
-        names = [k for k in keys if k.startswith("eval/pass@")] if family == "pass_at_k" else wanted
+        names = [k for k in keys if _is_pass_at_k(k)] if family == "pass_at_k" else wanted
         series = {}
         for name in names:
             points = [(r["iteration"], r[name]) for r in rows if r.get(name) is not None]
@@ -233,18 +233,31 @@ def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     return written
 
 
+def _is_pass_at_k(key: str) -> bool:
+    parts = key.split("/", 2)
+    return len(parts) == 3 and parts[0] == "eval" and parts[2].startswith("pass@")
+
+
 def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
-    """A rich table of evaluation metrics, start of training vs end."""
+    """A rich table of evaluation metrics (keys ``eval/<set>/<metric>``), one block of
+    rows per eval set, start of training vs end."""
     from rich.table import Table
 
     table = Table(title="evaluation on held-out tasks")
+    table.add_column("set")
     table.add_column("metric")
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
+    previous = None
     for key in end:
-        if not key.startswith("eval/"):
+        parts = key.split("/", 2)
+        if len(parts) != 3 or parts[0] != "eval":
             continue
+        set_name, metric = parts[1], parts[2]
+        if previous is not None and set_name != previous:
+            table.add_section()
         before = "-" if not start or start.get(key) is None else f"{start[key]:.3f}"
         after = "-" if end.get(key) is None else f"{end[key]:.3f}"
-        table.add_row(key.removeprefix("eval/"), before, after)
+        table.add_row(set_name if set_name != previous else "", metric, before, after)
+        previous = set_name
     return table
