@@ -9,14 +9,15 @@ import yaml
 
 from lamer_train.cli import main
 from lamer_train.config import (
-    CONFIGS_DIR,
+    SHIPPED_CONFIGS,
     ConfigError,
     LaMerConfig,
     config_to_yaml,
     load_config,
+    shipped_config_names,
 )
 
-SHIPPED = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml"))
+SHIPPED = shipped_config_names()
 
 
 def test_every_env_has_lamer_gigpo_and_grpo_configs_plus_the_cpu_default():
@@ -29,7 +30,7 @@ def test_every_env_has_lamer_gigpo_and_grpo_configs_plus_the_cpu_default():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_config_loads_and_its_header_shows_the_command(name):
     load_config(name)
-    header = (CONFIGS_DIR / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:10]
+    header = (SHIPPED_CONFIGS / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:10]
     assert any("uv run lamer-train" in line for line in header)
 
 
@@ -158,3 +159,22 @@ def test_cli_reports_bad_env_kwargs_before_building_the_model(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "env.kwargs" in err and "num_boxes" in err
     assert not (tmp_path / "x" / "config.yaml").exists()
+
+
+def test_config_and_cli_load_without_importing_torch_or_transformers():
+    # `--help`, config errors and show-config must stay fast: no torch, no transformers.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lamer_train.cli import check_env\n"
+        "from lamer_train.config import load_config\n"
+        "check_env(load_config('lamer_webshop', ['env.num_workers=0']))\n"
+        "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"
+        "print(','.join(heavy) or 'none')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "none"

