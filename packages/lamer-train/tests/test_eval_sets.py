@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lamer_train.cli import main
-from lamer_train.config import ConfigError, load_config
+from lamer_train.config import ConfigError, load_config, shipped_config_names
 from lamer_train.eval_sets import (
     check_eval_envs,
     held_out_seeds,
@@ -137,3 +137,50 @@ def test_metrics_by_set_groups_eval_keys():
     )
     assert grouped == {"a": {"pass@1": 0.5, "mean_turns": 2.0}, "b": {"pass@1": 0.25}}
     assert metrics_by_set(None) == {}
+
+
+@pytest.mark.parametrize("name", shipped_config_names())
+def test_every_shipped_eval_set_builds_its_env(name):
+    config = load_config(name)
+    assert resolve_eval_sets(config)
+    check_eval_envs(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "knob"),
+    [(f"{m}_sokoban", "num_boxes") for m in ("lamer", "gigpo", "grpo")]
+    + [(f"{m}_minesweeper", "n_mines") for m in ("lamer", "gigpo", "grpo")],
+)
+def test_paper_configs_evaluate_the_training_setting_and_harder_variants(name, knob):
+    config = load_config(name)
+    held_out, *harder = resolve_eval_sets(config)
+    assert held_out.name == "held_out" and held_out.env_kwargs == config.env.kwargs
+    assert harder and all(s.env_kwargs[knob] > config.env.kwargs[knob] for s in harder)
+    assert all(s.name.startswith("harder_") for s in harder)
+
+
+def _task_types(config, eval_set, seeds=range(12)):
+    import gymnasium
+
+    env = gymnasium.make(config.env.id, **eval_set.env_kwargs)
+    return {env.reset(seed=seed)[1]["task_type"] for seed in seeds}
+
+
+@pytest.mark.parametrize("method", ["lamer", "gigpo", "grpo"])
+def test_alfworld_configs_evaluate_seen_and_unseen_task_types(method):
+    config = load_config(f"{method}_alfworld")
+    in_dist, out_dist = resolve_eval_sets(config)
+    assert (in_dist.name, out_dist.name) == ("eval_in_distribution", "eval_out_of_distribution")
+    seen, unseen = _task_types(config, in_dist), _task_types(config, out_dist)
+    assert seen <= {"pick", "look", "clean", "heat"} and unseen <= {"cool", "pick_two"}
+    assert len(seen) > 1 and len(unseen) > 1
+
+
+def test_alfworld_pick_to_cool_split_through_env_kwargs():
+    config = load_config(
+        "lamer_alfworld",
+        ["env.kwargs.in_distribution=[pick]", "env.kwargs.out_of_distribution=[cool]"],
+    )
+    in_dist, out_dist = resolve_eval_sets(config)
+    assert _task_types(config, in_dist) == {"pick"}
+    assert _task_types(config, out_dist) == {"cool"}
