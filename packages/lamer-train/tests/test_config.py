@@ -168,7 +168,7 @@ def test_config_and_cli_load_without_importing_torch_or_transformers():
 
     code = (
         "import sys\n"
-        "from lamer_train.cli import check_env\n"
+        "from lamer_train.preflight import check_env\n"
         "from lamer_train.config import load_config\n"
         "check_env(load_config('lamer_webshop', ['env.num_workers=0']))\n"
         "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"

@@ -118,8 +118,8 @@ def check_eval_envs(config: LaMerConfig, names: Sequence[str] | None = None) -> 
             raise ConfigError(
                 f"eval.sets.{eval_set.name}.env_kwargs: env {config.env.id!r} cannot be built "
                 f"with {eval_set.env_kwargs!r} (env.kwargs, then eval.env_kwargs, then the "
-                f"set's env_kwargs): {error}"
-            ) from error
+                f"set's env_kwargs): {type(error).__name__}: {error}"
+            ) from None
         env.close()
 
 

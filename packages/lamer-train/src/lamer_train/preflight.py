@@ -1,0 +1,197 @@
+"""Checks run before any work: before the run folder exists and before torch is imported.
+
+:func:`check_before_run` is what ``lamer-train`` calls; each check raises
+:class:`~lamer_train.config.ConfigError` naming the field to fix:
+
+- the estimator runs on what the trainer gives it (:func:`check_trainer_supports_estimator`);
+- one env of ``env.id`` builds with ``env.kwargs`` (and with each eval set's kwargs);
+- ``model.name_or_path`` / ``model.tokenizer`` can be found (:func:`check_model_source`);
+- the run folder can be created (:func:`check_output_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lamer_train.config import AlgorithmSection, ConfigError, LaMerConfig
+from lamer_train.model_config import TINY_MODEL, ModelConfig
+
+
+# -- estimator ----------------------------------------------------------------------------
+def trainer_advantage_input(rows_per_trial: int = 2) -> Any:
+    """A small batch holding exactly the fields the trainer fills today (two tasks x two
+    trials x ``rows_per_trial`` rows): row scores, cross-attempt returns, GiGPO anchors,
+    group and trajectory ids. No token-level arrays (``response_mask``, ``token_rewards``,
+    ``values``)."""
+    import numpy as np
+
+    from lamer_algos.batch import AdvantageInput
+
+    n = 4 * rows_per_trial
+    rows = np.arange(n)
+    return AdvantageInput(
+        score=np.where(rows % 3 == 0, 1.0, 0.0),
+        group_id=rows // (2 * rows_per_trial),
+        trajectory_id=rows // rows_per_trial,
+        step_return=np.linspace(0.0, 1.0, n),
+        anchor=np.array([f"state{row % 2}" for row in rows]),
+    )
+
+
+def check_trainer_supports_estimator(algorithm: AlgorithmSection) -> None:
+    """The trainer can train with ``algorithm.estimator``.
+
+    The one place that states what the trainer supports: today one advantage per row,
+    computed from the fields of :func:`trainer_advantage_input` (token-level estimators,
+    which need ``response_mask`` / ``token_rewards`` / ``values`` and return ``(n, T)``,
+    are refused). The estimator is run once on that small batch with
+    ``algorithm.estimator_params``, which also catches parameter values it rejects.
+    """
+    import numpy as np
+
+    from lamer_algos import get_estimator
+
+    try:
+        estimator = get_estimator(algorithm.estimator)
+    except LookupError as error:
+        raise ConfigError(f"algorithm.estimator: {error}") from None
+    batch = trainer_advantage_input()
+    name = algorithm.estimator
+    try:
+        advantages = np.asarray(estimator(batch, **algorithm.estimator_params))
+    except ValueError as error:
+        if "needs AdvantageInput." in str(error):
+            raise ConfigError(
+                f"algorithm.estimator={name!r} is not supported by the trainer yet: {error} "
+                "(the trainer gives one score per row: use a row-level estimator such as "
+                "gigpo, grpo or rloo)"
+            ) from None
+        raise ConfigError(
+            f"algorithm.estimator_params={algorithm.estimator_params!r}: estimator {name!r} "
+            f"rejects them: {error}"
+        ) from None
+    except Exception as error:
+        raise ConfigError(
+            f"algorithm.estimator={name!r} with estimator_params="
+            f"{algorithm.estimator_params!r} fails on a small batch: "
+            f"{type(error).__name__}: {error}"
+        ) from None
+    if advantages.shape != (len(batch),):
+        raise ConfigError(
+            f"algorithm.estimator={name!r} returns shape {advantages.shape} for "
+            f"{len(batch)} rows; the trainer takes one advantage per row (token-level "
+            "estimators are not supported by the trainer yet)"
+        )
+
+
+# -- env ----------------------------------------------------------------------------------
+def check_env(config: LaMerConfig, eval_sets: Sequence[str] | None = None) -> None:
+    """Build one env, and one per eval set whose env kwargs differ (only ``eval_sets``
+    when given; an unknown name is an error), to catch a bad id or bad kwargs before the
+    model is loaded.
+
+    ``env.id`` may be ``"my_module:my/Env-v0"``: gymnasium imports ``my_module`` (which
+    registers ``my/Env-v0``) first.
+    """
+    import gymnasium
+
+    import lamer_envs
+    from lamer_train.eval_sets import check_eval_envs
+
+    lamer_envs.register_envs()
+    try:
+        env = gymnasium.make(config.env.id, **config.env.kwargs)
+    except Exception as error:
+        raise ConfigError(
+            f"env.id={config.env.id!r} / env.kwargs={config.env.kwargs!r}: the env cannot be "
+            f"built: {type(error).__name__}: {error}"
+        ) from None
+    env.close()
+    check_eval_envs(config, eval_sets)
+
+
+# -- model --------------------------------------------------------------------------------
+_TRUNCATED_QWEN3 = re.compile(r"qwen3(-\d+)?")
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def check_model_source(model: ModelConfig) -> None:
+    """``model.name_or_path`` is ``"tiny"``, a local checkpoint directory (with a
+    ``config.json``) or a hub id already in the local Hugging Face cache (offline-first:
+    nothing is downloaded here); ``model.tokenizer`` is ``qwen3``, ``qwen3-N`` or a
+    local directory."""
+    name = model.name_or_path
+    if name != TINY_MODEL:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            if not (path / "config.json").is_file():
+                raise ConfigError(
+                    f"model.name_or_path={name!r} is a folder without config.json "
+                    "(not a Hugging Face checkpoint)"
+                )
+        elif path.exists() or _looks_like_a_path(name):
+            raise ConfigError(f"model.name_or_path={name!r}: no such checkpoint folder")
+        else:
+            _check_hub_id(name)
+    tokenizer = model.tokenizer
+    if (
+        tokenizer is not None
+        and not _TRUNCATED_QWEN3.fullmatch(tokenizer)
+        and not Path(tokenizer).expanduser().is_dir()
+    ):
+        raise ConfigError(
+            f"model.tokenizer={tokenizer!r} is not 'qwen3', 'qwen3-N' or an existing folder"
+        )
+
+
+def _check_hub_id(name: str) -> None:
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as error:
+        raise ConfigError(
+            f"model.name_or_path={name!r} is neither 'tiny', a checkpoint folder nor a hub "
+            f"id: {error}"
+        ) from None
+    if not isinstance(try_to_load_from_cache(name, "config.json"), str):
+        raise ConfigError(
+            f"model.name_or_path={name!r}: no such folder, and the hub id is not in the "
+            f"local Hugging Face cache; download it first (`hf download {name}`) or pass "
+            "the checkpoint folder"
+        )
+
+
+# -- output -------------------------------------------------------------------------------
+def check_output_dir(run_dir: Path) -> None:
+    """The run folder exists as a writable folder, or can be created."""
+    for folder in (run_dir, *run_dir.parents):
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            raise ConfigError(
+                f"run folder {run_dir} cannot be created: {folder} is a file "
+                "(choose another run.output_dir or run.name)"
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(
+                f"run folder {run_dir} cannot be created: {folder} is not writable "
+                "(choose another run.output_dir)"
+            )
+        return
+
+
+def check_before_run(config: LaMerConfig, run_dir: Path) -> None:
+    """Every check that needs no model: run before the run folder is created."""
+    check_trainer_supports_estimator(config.algorithm)
+    check_model_source(config.model)
+    check_output_dir(run_dir)
+    check_env(config)
