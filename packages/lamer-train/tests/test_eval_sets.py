@@ -56,6 +56,7 @@ def test_choosing_sets_by_name_keeps_the_order_given_and_rejects_unknown_names()
 @pytest.mark.parametrize(
     ("override", "named"),
     [
+        ("eval.sets:={}", "at least one eval set"),
         ("eval.sets={}", "at least one eval set"),
         ("eval.sets={a/b: {}}", "'a/b'"),
         ("eval.sets={x.y: {}}", "'x.y'"),
@@ -71,15 +72,26 @@ def test_bad_eval_set_is_a_config_error_naming_it(override, named):
         load_config(None, [override])
 
 
+def test_command_line_adds_a_set_or_replaces_them_all():
+    added = load_config("lamer_sokoban", ["eval.sets.harder_4_boxes={env_kwargs: {num_boxes: 4}}"])
+    assert list(added.eval.sets) == ["held_out", "harder_3_boxes", "harder_4_boxes"]
+    assert added.eval.sets["harder_4_boxes"].env_kwargs == {"num_boxes": 4}
+    changed = load_config("lamer_sokoban", ["eval.sets.held_out.num_tasks=8"])
+    assert changed.eval.sets["held_out"].num_tasks == 8
+    assert list(changed.eval.sets) == ["held_out", "harder_3_boxes"]
+    only = load_config("lamer_sokoban", ["eval.sets:={held_out: {}}"])
+    assert list(only.eval.sets) == ["held_out"]
+
+
 def test_set_reflection_off_with_plain_memory_is_valid_under_a_reflecting_default():
-    config = load_config(None, ["eval.sets={retries: {reflection: false, memory_mode: none}}"])
+    config = load_config(None, ["eval.sets:={retries: {reflection: false, memory_mode: none}}"])
     (retries,) = resolve_eval_sets(config)
     assert not retries.reflection and retries.memory_mode == "none"
 
 
 def test_training_seeds_avoid_the_seeds_of_every_set():
     config = load_config(
-        None, ["eval.sets={small: {num_tasks: 2}, big: {num_tasks: 40}}", "eval.num_tasks=3"]
+        None, ["eval.sets:={small: {num_tasks: 2}, big: {num_tasks: 40}}", "eval.num_tasks=3"]
     )
     held_out = held_out_seeds(config)
     assert held_out == set(eval_task_seeds(config.seed, 40))
@@ -94,7 +106,7 @@ def test_bad_env_kwargs_of_a_set_name_the_set():
     check_eval_envs(config, ["held_out"])  # the good set alone passes
     with pytest.raises(ConfigError, match=r"eval\.sets\.broken\.env_kwargs.*num_boxes"):
         check_eval_envs(config)
-    unknown = load_config(None, ["eval.sets={typo: {env_kwargs: {num_box: 2}}}"])
+    unknown = load_config(None, ["eval.sets:={typo: {env_kwargs: {num_box: 2}}}"])
     with pytest.raises(ConfigError, match=r"eval\.sets\.typo\.env_kwargs.*num_box"):
         check_eval_envs(unknown)
 
@@ -114,7 +126,7 @@ def test_sets_with_the_training_env_share_its_pool(tmp_path):
     overrides = [
         "run.torch_threads=1", "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64",
         "model.tiny_num_layers=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
-        "eval.sets={a: {num_tasks: 6}, b: {num_tasks: 1}, harder: {env_kwargs: {num_boxes: 2}}}",
+        "eval.sets:={a: {num_tasks: 6}, b: {num_tasks: 1}, harder: {env_kwargs: {num_boxes: 2}}}",
         "eval.num_tasks=3",
     ]  # fmt: skip
     trainer = Trainer(load_config(None, overrides), tmp_path)

@@ -234,17 +234,12 @@ class EvalSetSection(_Section):
 class EvalSection(_Section):
     """Held-out evaluation (pass@k) on one or more named eval sets.
 
-    The fields below ``sets`` are the defaults of every set; ``every``, ``at_start`` and
-    ``sampling`` are shared by all sets.
+    ``num_tasks`` .. ``env_kwargs`` are the defaults of every set in ``sets``; ``every``,
+    ``at_start`` and ``sampling`` are shared by all sets.
     """
 
     every: int = Field(3, ge=1, description="Evaluate every this many iterations (and at the end).")
     at_start: bool = Field(True, description="Also evaluate before the first update.")
-    sets: dict[str, EvalSetSection] = Field(
-        default_factory=lambda: {"held_out": EvalSetSection()},
-        description="Named eval sets, each logged as eval/<name>/<metric>; a set's unset "
-        "fields take the values below (held_out: the training env on held-out seeds).",
-    )
     num_tasks: int = Field(16, ge=1, description="Held-out tasks (eval split; never trained on).")
     group_size: int = Field(
         1, ge=1, description="Trials per held-out task (> 1 also measures trajectory diversity)."
@@ -263,6 +258,11 @@ class EvalSection(_Section):
             temperature=0.7, top_p=0.8, top_k=20, max_new_tokens=24
         ),
         description="Sampling of evaluation responses (paper: 0.7 / 0.8 / 20).",
+    )
+    sets: dict[str, EvalSetSection] = Field(
+        default_factory=lambda: {"held_out": EvalSetSection()},
+        description="Named eval sets, each logged as eval/<name>/<metric>; a set's unset "
+        "fields take the values above (held_out: the training env on held-out seeds).",
     )
 
     @model_validator(mode="after")
