@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from lamer_train.cli import main
-from lamer_train.config import load_config
+from lamer_train.config import config_to_yaml, load_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -53,19 +53,24 @@ def test_list_names_envs_estimators_and_configs_with_their_package(capsys):
     assert "CartPole-v1" not in out  # gymnasium's own envs are not text envs
     for estimator in ("gigpo", "grpo", "rloo"):
         assert "lamer-algos" in line_of(estimator) and "not supported" not in line_of(estimator)
-    assert "not supported by the trainer" in line_of("gae")
+    for estimator in ("gae", "reinforce_pp", "reinforce_pp_baseline"):
+        assert "not supported" not in line_of(estimator)
     assert "LaMer on Sokoban" in line_of("lamer_sokoban")
     assert "The CPU default run" in line_of("cpu_default")
 
 
 def test_help_show_config_list_and_config_errors_never_import_torch(tmp_path):
+    checkpoint = tmp_path / "run" / "checkpoints" / "iter_000001"
+    checkpoint.mkdir(parents=True)
+    (tmp_path / "run" / "config.yaml").write_text(config_to_yaml(load_config()))
     code = (
         "import sys\n"
         "from lamer_train.cli import main\n"
+        f"assert main(['eval', '--checkpoint', r'{checkpoint}', 'trial.grup_size=1']) == 2\n"
         "assert main(['show-config', '--config', 'lamer_webshop']) == 0\n"
         "assert main(['list']) == 0\n"
         f"assert main(['run.output_dir={tmp_path}', 'trial.group_size=-1']) == 2\n"
-        f"assert main(['run.output_dir={tmp_path}', 'algorithm.estimator=gae']) == 2\n"
+        f"assert main(['run.output_dir={tmp_path}', 'algorithm.estimator=nosuch']) == 2\n"
         "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"
         "print('HEAVY', ','.join(heavy) or 'none')\n"
     )
@@ -77,7 +82,7 @@ def test_help_show_config_list_and_config_errors_never_import_torch(tmp_path):
 @pytest.mark.parametrize(
     ("override", "named"),
     [
-        ("algorithm.estimator=gae", "not supported by the trainer"),
+        ("algorithm.estimator=nosuch", "algorithm.estimator"),
         ("algorithm.estimator_params.mode=nonsense", "algorithm.estimator_params"),
         ("env.id=lamer/NoSuchEnv-v0", "env.id"),
         ("env.kwargs.num_boxes=0", "env.kwargs"),

@@ -15,6 +15,7 @@ from lamer_train.eval_sets import (
 )
 from lamer_train.evaluation import eval_task_seeds, train_task_seeds
 
+SHIPPED = shipped_config_names()
 TWO_SETS = (
     "eval.sets={held_out: {}, harder: {env_kwargs: {num_boxes: 2}, num_tasks: 5, "
     "num_attempts: 1, reflection: false, memory_mode: none, max_turns: 4}}"
@@ -151,7 +152,7 @@ def test_metrics_by_set_groups_eval_keys():
     assert metrics_by_set(None) == {}
 
 
-@pytest.mark.parametrize("name", shipped_config_names())
+@pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_eval_set_builds_its_env(name):
     config = load_config(name)
     assert resolve_eval_sets(config)
@@ -160,8 +161,8 @@ def test_every_shipped_eval_set_builds_its_env(name):
 
 @pytest.mark.parametrize(
     ("name", "knob"),
-    [(f"{m}_sokoban", "num_boxes") for m in ("lamer", "gigpo", "grpo")]
-    + [(f"{m}_minesweeper", "n_mines") for m in ("lamer", "gigpo", "grpo")],
+    [(n, "num_boxes") for n in SHIPPED if n.endswith("_sokoban")]
+    + [(n, "n_mines") for n in SHIPPED if n.endswith("_minesweeper")],
 )
 def test_paper_configs_evaluate_the_training_setting_and_harder_variants(name, knob):
     config = load_config(name)
@@ -178,9 +179,9 @@ def _task_types(config, eval_set, seeds=range(12)):
     return {env.reset(seed=seed)[1]["task_type"] for seed in seeds}
 
 
-@pytest.mark.parametrize("method", ["lamer", "gigpo", "grpo"])
-def test_alfworld_configs_evaluate_seen_and_unseen_task_types(method):
-    config = load_config(f"{method}_alfworld")
+@pytest.mark.parametrize("name", [n for n in SHIPPED if n.endswith("_alfworld")])
+def test_alfworld_configs_evaluate_seen_and_unseen_task_types(name):
+    config = load_config(name)
     in_dist, out_dist = resolve_eval_sets(config)
     assert (in_dist.name, out_dist.name) == ("eval_in_distribution", "eval_out_of_distribution")
     seen, unseen = _task_types(config, in_dist), _task_types(config, out_dist)

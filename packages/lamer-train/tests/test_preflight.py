@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lamer_train.config import AlgorithmSection, ConfigError
+from lamer_train.critic_config import CriticConfig
 from lamer_train.model_config import ModelConfig
 from lamer_train.preflight import (
     check_model_source,
@@ -15,15 +16,31 @@ from lamer_train.preflight import (
 )
 
 
-@pytest.mark.parametrize("name", ["gigpo", "grpo", "rloo"])
-def test_row_level_estimators_are_supported(name):
-    check_trainer_supports_estimator(AlgorithmSection(estimator=name))
+@pytest.mark.parametrize(
+    "name", ["gigpo", "grpo", "rloo", "gae", "reinforce_pp", "reinforce_pp_baseline"]
+)
+def test_row_and_token_level_estimators_are_supported(name):
+    check_trainer_supports_estimator(AlgorithmSection(estimator=name, estimator_params={}))
 
 
-@pytest.mark.parametrize("name", ["gae", "reinforce_pp", "reinforce_pp_baseline"])
-def test_token_level_estimators_are_refused_until_the_trainer_supports_them(name):
-    with pytest.raises(ConfigError, match=rf"algorithm\.estimator='{name}' is not supported"):
-        check_trainer_supports_estimator(AlgorithmSection(estimator=name))
+def test_an_estimator_needing_values_without_value_targets_is_refused():
+    from lamer_algos import register_estimator
+    from lamer_algos.batch import as_advantage_input
+
+    def needs_values(batch):
+        return as_advantage_input(batch).require("values")
+
+    register_estimator("test_values_without_targets", needs_values)
+    section = AlgorithmSection(estimator="test_values_without_targets", estimator_params={})
+    with pytest.raises(ConfigError, match=r"is not supported by the trainer.*value targets"):
+        check_trainer_supports_estimator(section)
+
+
+def test_a_missing_critic_checkpoint_is_refused_only_when_a_critic_is_trained(tmp_path):
+    critic = CriticConfig(name_or_path=str(tmp_path / "none"))
+    with pytest.raises(ConfigError, match=r"critic\.name_or_path"):
+        check_trainer_supports_estimator(AlgorithmSection(estimator="gae"), critic)
+    check_trainer_supports_estimator(AlgorithmSection(estimator="gigpo"), critic)
 
 
 def test_estimator_param_values_it_rejects_are_a_config_error():

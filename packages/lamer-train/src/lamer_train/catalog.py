@@ -78,7 +78,7 @@ def estimator_entries() -> list[Entry]:
             check_trainer_supports_estimator(AlgorithmSection(estimator=point.name))
             note = ""
         except ConfigError:
-            note = "not supported by the trainer yet (token-level)"
+            note = "not supported by the trainer"
         entries.append(Entry(point.name, package, note))
     return entries
 

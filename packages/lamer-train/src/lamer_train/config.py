@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.actor_config import ActorConfig
+from lamer_train.critic_config import CriticConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_config import ModelConfig
 from lamer_train.overrides import OverrideError, merge_layer, overrides_layer
@@ -179,6 +180,12 @@ class AlgorithmSection(_Section):
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )
+    token_reward: Literal["score", "step_return"] = Field(
+        "score",
+        description="Reward that token-level estimators (gae, reinforce_pp) see at each row's "
+        "last response token: 'score' = the attempt's episode score (the reference), "
+        "'step_return' = the discounted cross-attempt return; both minus the invalid-action penalty.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -320,6 +327,10 @@ class LaMerConfig(_Section):
         description="PPO update.",
     )
     eval: EvalSection = Field(default_factory=EvalSection, description="Evaluation.")
+    critic: CriticConfig = Field(
+        default_factory=CriticConfig,
+        description="Value model, trained only when the estimator learns from values (gae).",
+    )
 
     @model_validator(mode="after")
     def _actor_scores_like_the_rollout(self) -> LaMerConfig:

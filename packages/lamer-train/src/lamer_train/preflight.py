@@ -18,57 +18,81 @@ from pathlib import Path
 from typing import Any
 
 from lamer_train.config import AlgorithmSection, ConfigError, LaMerConfig
+from lamer_train.critic_config import CriticConfig
 from lamer_train.model_config import TINY_MODEL, ModelConfig
 
 
 # -- estimator ----------------------------------------------------------------------------
-def trainer_advantage_input(rows_per_trial: int = 2) -> Any:
-    """A small batch holding exactly the fields the trainer fills today (two tasks x two
-    trials x ``rows_per_trial`` rows): row scores, cross-attempt returns, GiGPO anchors,
-    group and trajectory ids. No token-level arrays (``response_mask``, ``token_rewards``,
-    ``values``)."""
+def trainer_advantage_input(rows_per_trial: int = 2, with_values: bool = False) -> Any:
+    """A small batch holding exactly the fields the trainer fills (two tasks x two trials
+    x ``rows_per_trial`` rows): row scores, cross-attempt returns, GiGPO anchors, group
+    and trajectory ids, and the token-level arrays (``response_mask`` of responses of 1 to
+    3 tokens, ``token_rewards`` on each last token, and the critic's ``values`` when
+    ``with_values``)."""
     import numpy as np
 
     from lamer_algos.batch import AdvantageInput
 
     n = 4 * rows_per_trial
     rows = np.arange(n)
+    score = np.where(rows % 3 == 0, 1.0, 0.0)
+    lengths = 1 + rows % 3
+    mask = (np.arange(3)[None, :] < lengths[:, None]).astype(np.float64)
+    token_rewards = np.zeros_like(mask)
+    token_rewards[rows, lengths - 1] = score
     return AdvantageInput(
-        score=np.where(rows % 3 == 0, 1.0, 0.0),
+        score=score,
         group_id=rows // (2 * rows_per_trial),
         trajectory_id=rows // rows_per_trial,
         step_return=np.linspace(0.0, 1.0, n),
         anchor=np.array([f"state{row % 2}" for row in rows]),
+        response_mask=mask,
+        token_rewards=token_rewards,
+        values=np.linspace(-0.5, 0.5, mask.size).reshape(mask.shape) * mask
+        if with_values
+        else None,
     )
 
 
-def check_trainer_supports_estimator(algorithm: AlgorithmSection) -> None:
+def check_trainer_supports_estimator(
+    algorithm: AlgorithmSection, critic: CriticConfig | None = None
+) -> None:
     """The trainer can train with ``algorithm.estimator``.
 
-    The one place that states what the trainer supports: today one advantage per row,
-    computed from the fields of :func:`trainer_advantage_input` (token-level estimators,
-    which need ``response_mask`` / ``token_rewards`` / ``values`` and return ``(n, T)``,
-    are refused). The estimator is run once on that small batch with
-    ``algorithm.estimator_params``, which also catches parameter values it rejects.
+    The one place that states what the trainer supports: one advantage per row ``(n,)``
+    or per response token ``(n, T)``, computed from the fields of
+    :func:`trainer_advantage_input`. ``values`` come from a critic, which the trainer
+    builds exactly when the estimator names value targets
+    (:func:`lamer_algos.value_targets`, e.g. GAE); its targets must be ``(n, T)`` and
+    ``critic.name_or_path``, if set, must be a folder. The estimator is run once on that
+    small batch with ``algorithm.estimator_params``, which also catches parameter values
+    it rejects.
     """
     import numpy as np
 
-    from lamer_algos import get_estimator
+    from lamer_algos import get_estimator, value_targets
 
     try:
         estimator = get_estimator(algorithm.estimator)
     except LookupError as error:
         raise ConfigError(f"algorithm.estimator: {error}") from None
-    batch = trainer_advantage_input()
     name = algorithm.estimator
+    targets = value_targets(estimator)
+    batch = trainer_advantage_input(with_values=targets is not None)
+    token_shape = batch.response_mask.shape
     try:
         advantages = np.asarray(estimator(batch, **algorithm.estimator_params))
+        value_shape = (
+            None
+            if targets is None
+            else np.asarray(targets(batch, **algorithm.estimator_params)).shape
+        )
     except ValueError as error:
         if "needs AdvantageInput." in str(error):
             raise ConfigError(
-                f"algorithm.estimator={name!r} is not supported by the trainer yet: {error} "
-                "(the trainer gives one score per row: use a row-level estimator such as "
-                "gigpo, grpo or rloo)"
+                f"algorithm.estimator={name!r} is not supported by the trainer: {error} "
+                "(values come from a critic, which the trainer trains only for an estimator "
+                "with value targets: see lamer_algos.value_targets)"
             ) from None
         raise ConfigError(
             f"algorithm.estimator_params={algorithm.estimator_params!r}: estimator {name!r} "
@@ -80,11 +104,22 @@ def check_trainer_supports_estimator(algorithm: AlgorithmSection) -> None:
             f"{algorithm.estimator_params!r} fails on a small batch: "
             f"{type(error).__name__}: {error}"
         ) from None
-    if advantages.shape != (len(batch),):
+    if advantages.shape not in ((len(batch),), token_shape):
         raise ConfigError(
             f"algorithm.estimator={name!r} returns shape {advantages.shape} for "
-            f"{len(batch)} rows; the trainer takes one advantage per row (token-level "
-            "estimators are not supported by the trainer yet)"
+            f"{len(batch)} rows; the trainer takes one advantage per row ({len(batch)},) "
+            f"or per response token {token_shape}"
+        )
+    if value_shape is not None and value_shape != token_shape:
+        raise ConfigError(
+            f"algorithm.estimator={name!r}: its value targets have shape {value_shape}; "
+            f"the critic takes one per response token {token_shape}"
+        )
+    critic_path = critic.name_or_path if critic is not None else None
+    if targets is not None and critic_path is not None and not Path(critic_path).is_dir():
+        raise ConfigError(
+            f"critic.name_or_path={critic_path!r} is not a local checkpoint folder "
+            f"(estimator {name!r} trains a critic)"
         )
 
 
@@ -191,7 +226,7 @@ def check_output_dir(run_dir: Path) -> None:
 
 def check_before_run(config: LaMerConfig, run_dir: Path) -> None:
     """Every check that needs no model: run before the run folder is created."""
-    check_trainer_supports_estimator(config.algorithm)
+    check_trainer_supports_estimator(config.algorithm, config.critic)
     check_model_source(config.model)
     check_output_dir(run_dir)
     check_env(config)
