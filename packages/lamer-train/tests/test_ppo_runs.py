@@ -44,7 +44,7 @@ def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path):
     code = main([f"run.output_dir={tmp_path}", "run.name=run", *overrides, *TINY])
     assert code == 0
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1]
+    assert [r["iteration"] for r in rows] == [1, 2]
     for row in rows:
         assert row["actor/optimizer_steps"] >= 1
         assert row["advantage/abs_mean"] > 0
@@ -85,7 +85,7 @@ def test_killed_gae_run_resumes_with_its_critic(tmp_path):
 
     assert main(["--resume", str(run_dir)]) == 0
     rows = read_metrics(Path(run_dir) / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1, 2]
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
     final = load_checkpoint(run_dir)
     # A critic rebuilt from scratch on resume would count fewer updates.
     assert final.critic_state["updates_done"] == 3

@@ -56,6 +56,6 @@ def test_killed_run_resumes_without_repeated_or_missing_iterations(tmp_path):
 
     assert main(["--resume", str(run_dir)]) == 0
     rows = read_metrics(Path(run_dir) / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1, 2, 3]
+    assert [r["iteration"] for r in rows] == [1, 2, 3, 4]
     final = load_checkpoint(run_dir).state
     assert final.iteration == 4 and final.data_position == 4 * 2

@@ -65,20 +65,30 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     table = out[out.index("evaluation on held-out tasks") :]
     assert "held_out" in table and harder in table and "pass@2" in table
 
+    # Iterations count from 1 everywhere; 0 is the evaluation before training.
     rows = read_metrics(run_dir / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1]
-    assert {
-        "eval/held_out/pass@1",
-        "eval/held_out/pass@2",
-        "eval/held_out/invalid_action_rate",
-        f"eval/{harder}/pass@1",
-        f"eval/{harder}/invalid_action_rate",
-    } <= set(rows[1])
-    assert f"eval/{harder}/pass@2" not in rows[1]  # that set plays one attempt
-    assert not any(k.startswith("eval/") for k in rows[0])  # eval.every=2
-    assert rows[0]["rollout/rows"] >= 4  # at least one play row per trial
-    assert rows[0]["actor/optimizer_steps"] >= 1
-    assert rows[0]["time/generation_s"] > 0 and rows[0]["time/update_s"] > 0
+    assert [r["iteration"] for r in rows] == [0, 1, 2]
+    sets = ("held_out", harder)
+    for row in (rows[0], rows[2]):
+        assert {
+            "eval/held_out/pass@1",
+            "eval/held_out/pass@2",
+            "eval/held_out/invalid_action_rate",
+            f"eval/{harder}/pass@1",
+            f"eval/{harder}/invalid_action_rate",
+        } <= set(row)
+        assert f"eval/{harder}/pass@2" not in row  # that set plays one attempt
+    assert "rollout/rows" not in rows[0]
+    assert not any(k.startswith("eval/") for k in rows[1])  # eval.every=2
+    assert rows[1]["rollout/rows"] >= 4  # at least one play row per trial
+    assert rows[1]["actor/optimizer_steps"] >= 1
+    assert rows[1]["time/generation_s"] > 0 and rows[1]["time/update_s"] > 0
+    assert "iter 0/2 (before training)" in out and "iter 1/2 |" in out and "iter 2/2 |" in out
+    # Start-up says what it builds, in order, before the first iteration.
+    steps = ["run folder", "loading torch", "building the model", "model ready",
+             "envs lamer/", "format warm-up", "evaluating before training", "iter 1/2 |"]  # fmt: skip
+    positions = [out.index(step) for step in steps]
+    assert positions == sorted(positions), out
 
     checkpoint = latest_checkpoint(run_dir)
     assert checkpoint is not None and checkpoint.name == "iter_000002"
@@ -88,15 +98,16 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
 
     assert (run_dir / "config.yaml").is_file()
     summary = json.loads((run_dir / "eval_summary.json").read_text())
-    assert list(summary["eval_start"]) == list(summary["eval_end"]) == ["held_out", harder]
-    assert summary["eval_end"]["held_out"]["pass@2"] == rows[1]["eval/held_out/pass@2"]
-    assert summary["eval_end"][harder]["pass@1"] == rows[1][f"eval/{harder}/pass@1"]
+    assert list(summary["eval_start"]) == list(summary["eval_end"]) == list(sets)
+    assert summary["eval_end"]["held_out"]["pass@2"] == rows[2]["eval/held_out/pass@2"]
+    assert summary["eval_start"]["held_out"]["pass@2"] == rows[0]["eval/held_out/pass@2"]
+    assert summary["eval_end"][harder]["pass@1"] == rows[2][f"eval/{harder}/pass@1"]
     assert set(summary["eval_start"]["held_out"]) == set(summary["eval_end"]["held_out"])
-    samples = run_dir / "samples"
-    assert (samples / "iter_000000.html").is_file()
-    for name in ("held_out", harder):
-        assert (samples / f"eval_start_{name}.html").is_file()
-        assert (samples / f"eval_iter_000001_{name}.html").is_file()
+    samples = {p.name for p in (run_dir / "samples").glob("*.html")}
+    assert samples == {"iter_000001.html", "iter_000002.html"} | {
+        f"eval_iter_00000{k}_{name}.html" for k in (0, 2) for name in sets
+    }
+    assert "advantage" in (run_dir / "samples" / "iter_000001.html").read_text()
     assert (run_dir / "plots" / "reward.png").is_file()
     assert (run_dir / "plots" / "pass_at_k.png").is_file()
     assert list((run_dir / "tensorboard").iterdir())

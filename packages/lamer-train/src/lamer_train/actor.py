@@ -15,7 +15,7 @@ inside a mini-batch to cut padding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -131,8 +131,16 @@ class Actor:
         return micro_batches(rows, samples, self.config.micro_batch_size)
 
     # -- update ----------------------------------------------------------------------
+    def planned_steps(self, samples: Sequence[Sample]) -> int:
+        """Optimizer steps :meth:`update` takes on ``samples`` (a progress bar's total)."""
+        usable = sum(len(sample[1]) > 0 for sample in samples)
+        return self.config.ppo_epochs * -(-usable // self.config.mini_batch_size)
+
     def update(
-        self, samples: Sequence[Sample], advantages: Sequence[float] | np.ndarray
+        self,
+        samples: Sequence[Sample],
+        advantages: Sequence[float] | np.ndarray,
+        on_step: Callable[[int, int], None] | None = None,
     ) -> dict[str, float]:
         """One PPO update over a rollout; returns averaged metrics.
 
@@ -141,7 +149,7 @@ class Actor:
         row, broadcast over its response tokens) or ``(n, T)`` with ``T`` at least the
         longest response (one per response token; row ``i`` uses its first
         ``len(response_ids)`` entries). Rows with an empty response carry no tokens and
-        are skipped.
+        are skipped. ``on_step(done, total)`` follows the optimizer steps (progress).
         """
         config = self.config
         advantages = np.asarray(advantages, dtype=np.float64)
@@ -181,6 +189,8 @@ class Actor:
         )
         self.model.train()
         steps = 0
+        total = self.planned_steps(samples)
+        per_epoch = total // config.ppo_epochs
         for epoch in range(config.ppo_epochs):
             order = list(usable)
             if config.shuffle:
@@ -204,6 +214,8 @@ class Actor:
                     metrics.count("skipped_steps")
                 self.optimizer.zero_grad(set_to_none=True)
                 metrics.step("grad_norm", float(grad_norm))
+                if on_step is not None:
+                    on_step(start // config.mini_batch_size + 1 + epoch * per_epoch, total)
         self.updates_done += 1
         self.model.eval()
         response_tokens = sum(len(samples[i][1]) for i in usable)

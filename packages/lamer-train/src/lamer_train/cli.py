@@ -99,21 +99,23 @@ def train(args: argparse.Namespace, console: Console) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
 
+    # soft_wrap: a path must stay on one line to be copied.
+    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
+    console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
     from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
-    # soft_wrap: a path must stay on one line to be copied.
-    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
     resume_iteration = None
     if args.resume:
+        # Metrics from `resume_iteration` on were logged after the checkpoint: dropped.
         resume_iteration = 0
         if latest_checkpoint(run_dir) is not None:
             trainer.restore(run_dir)
-            resume_iteration = trainer.state.iteration
-        console.print(f"resuming at iteration {resume_iteration + 1}")
+            resume_iteration = trainer.state.iteration + 1
+        console.print(f"resuming at iteration {max(resume_iteration, 1)}")
     report = RunReport(
         run_dir,
         tensorboard=config.run.tensorboard,

@@ -71,7 +71,9 @@ class RunSection(_Section):
     )
     tensorboard: bool = Field(True, description="Also write metrics for TensorBoard.")
     wandb_project: str | None = Field(
-        None, description="Log to this Weights & Biases project when wandb is installed."
+        None,
+        description="Log to this Weights & Biases project; needs wandb (the lamer-train[wandb] "
+        "extra), a warning says when it is missing.",
     )
     torch_threads: int = Field(
         0, ge=0, description="torch intra-op threads (0 = one per available CPU core)."

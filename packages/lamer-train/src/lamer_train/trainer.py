@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,15 @@ from lamer_train.warmup import format_warmup, warmup_examples
 
 @dataclass(slots=True)
 class IterationResult:
-    """What one iteration produced (metrics are what gets logged)."""
+    """What one iteration produced (metrics are what gets logged); ``returns`` and
+    ``advantages`` hold one value per training row (for the samples report)."""
 
     metrics: dict[str, float]
     trials: list[Trial]
     eval_trials: dict[str, list[Trial]] = field(default_factory=dict)
     """Trials of each eval set (empty when no evaluation was due)."""
+    returns: np.ndarray | None = None
+    advantages: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -90,7 +94,11 @@ class EvalRunner:
     settings: TrialSettings
 
 
-def make_env_pools(config: LaMerConfig, needs: list[tuple[dict[str, Any], int]]) -> list[EnvPool]:
+def make_env_pools(
+    config: LaMerConfig,
+    needs: list[tuple[dict[str, Any], int]],
+    log: Callable[[str], None] | None = None,
+) -> list[EnvPool]:
     """One pool per distinct env kwargs in ``needs`` (``(kwargs, envs needed)`` pairs),
     sized for the largest need; returns the pool serving each need, in order. Training
     and the eval sets that play the training env share one pool."""
@@ -100,6 +108,10 @@ def make_env_pools(config: LaMerConfig, needs: list[tuple[dict[str, Any], int]])
         key = kwargs_key(kwargs)
         sizes[key] = max(sizes.get(key, 0), count)
         kwargs_of[key] = kwargs
+    if log is not None:
+        workers = config.env.num_workers
+        where = f"{workers} worker processes" if workers else "this process"
+        log(f"building {sum(sizes.values())} envs {config.env.id} in {where}")
     lamer_envs.register_envs()
     pools = {
         key: make_pool(config.env.id, size, num_workers=config.env.num_workers, **kwargs_of[key])
@@ -130,19 +142,32 @@ def update_samples(batch: StepBatch) -> list[tuple[np.ndarray, ...]]:
 
 
 class Trainer:
-    """Builds every part of a run from its config and drives the iterations."""
+    """Builds every part of a run from its config and drives the iterations.
+
+    Iterations are numbered from 1 in everything a run writes (iteration ``k`` is logged
+    once ``k`` are done; 0 is before training); methods taking ``iteration`` take the
+    0-based index of the iteration being played, which also keys its seeds.
+    """
 
     def __init__(
-        self, config: LaMerConfig, run_dir: Path, eval_sets: list[str] | None = None
+        self,
+        config: LaMerConfig,
+        run_dir: Path,
+        log: Callable[[str], None] | None = None,
+        eval_sets: list[str] | None = None,
     ) -> None:
         """``eval_sets``: evaluate only these sets (default: every configured set)."""
         self.config = config
         self.run_dir = Path(run_dir)
+        log = log or (lambda line: None)
         set_torch_threads(config.run.torch_threads)
         seed = config.seed
 
+        log(f"building the model: {config.model.name_or_path} on {config.run.device}")
         model, tokenizer = load_policy(config.model, seed=derive_seed(seed, "model-init"))
         model.to(config.run.device)
+        parameters = sum(p.numel() for p in model.parameters())
+        log(f"model ready: {parameters / 1e6:.1f}M parameters")
         ref_model = None
         if config.actor.kl_coef > 0:
             ref_model = copy.deepcopy(model).eval().requires_grad_(False)
@@ -167,6 +192,7 @@ class Trainer:
             config,
             [(config.env.kwargs, trial.tasks_per_iteration * trial.group_size)]
             + [(s.env_kwargs, s.num_trials) for s in chosen],
+            log,
         )
         self.envs = pools[0]
         self.eval_runners = [
@@ -256,7 +282,10 @@ class Trainer:
         """Rollout, advantages, PPO update (and evaluation when due)."""
         progress = progress or IterationProgress(None)
         started = time.perf_counter()
-        progress.phase("rollout", iteration)
+        trial = self.config.trial
+        progress.phase(
+            "rollout", iteration + 1, trial.tasks_per_iteration * trial.group_size, "trials"
+        )
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
         rollout_done = time.perf_counter()
 
@@ -269,13 +298,15 @@ class Trainer:
         advantages = estimate.advantages
         advantages_done = time.perf_counter()
 
-        progress.phase("update", iteration)
+        progress.phase(
+            "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
+        )
         critic_metrics: dict[str, float] = {}
         if self.critic is not None and values is not None:
             targets = estimate.value_targets
             critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
             critic_metrics.update(self.critic.update(samples, values, targets))
-        actor_metrics = self.actor.update(samples, advantages)
+        actor_metrics = self.actor.update(samples, advantages, on_step=progress.advance)
         self.engine.load_weights(self.actor.model.state_dict())
         update_done = time.perf_counter()
         self.state.data_position += self.config.trial.tasks_per_iteration
@@ -323,31 +354,46 @@ class Trainer:
                 "speed/prompt_tokens": float(stats.prompt_tokens),
             }
         )
-        result = IterationResult(metrics=metrics, trials=trials)
+        # The samples report shows one advantage per row (token-level: the row's mean).
+        row_advantages = advantages
+        if estimate.token_level:
+            mask = estimate.inputs.response_mask
+            row_advantages = (advantages * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+        result = IterationResult(
+            metrics=metrics,
+            trials=trials,
+            returns=estimate.inputs.step_return,
+            advantages=row_advantages,
+        )
         if self.eval_due(iteration):
             eval_started = time.perf_counter()
-            eval_metrics, result.eval_trials = self.evaluate(progress, iteration)
+            eval_metrics, result.eval_trials = self.evaluate(progress, iteration + 1)
             metrics.update(eval_metrics)
             metrics["time/eval_s"] = time.perf_counter() - eval_started
         metrics["time/iteration_s"] = time.perf_counter() - started
         self.state.iteration = iteration + 1
         return result
 
+    @property
+    def num_eval_trials(self) -> int:
+        """Trials of one evaluation, all eval sets together."""
+        return sum(r.eval_set.num_trials for r in self.eval_runners)
+
     def eval_due(self, iteration: int) -> bool:
         every = self.config.eval.every
         return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
     def evaluate(
-        self, progress: IterationProgress | None = None, iteration: int = -1
+        self, progress: IterationProgress | None = None, iteration: int = 0
     ) -> tuple[dict[str, float], dict[str, list[Trial]]]:
         """pass@k and behaviour metrics of every eval set (keys ``eval/<set>/<metric>``),
-        and each set's trials."""
+        and each set's trials; ``iteration`` (0 = before training) labels the progress."""
         metrics: dict[str, float] = {}
         trials: dict[str, list[Trial]] = {}
         for runner in self.eval_runners:
             name = runner.eval_set.name
             if progress is not None:
-                progress.phase(f"eval {name}", iteration)
+                progress.phase(f"eval {name}", iteration, runner.eval_set.num_trials, "trials")
             set_metrics, trials[name], _ = evaluate(
                 self.engine,
                 runner.pool,
@@ -367,7 +413,7 @@ class Trainer:
         every = self.config.run.checkpoint_every
         return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
-    def warmup(self) -> list[float]:
+    def warmup(self, on_step: Callable[[int, int], None] | None = None) -> list[float]:
         """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
         warm = self.config.warmup
         # Its own few envs, in this process: the warm-up calls the env's sample_action.
@@ -390,6 +436,7 @@ class Trainer:
             batch_size=warm.batch_size,
             lr=warm.lr,
             seed=self.config.seed,
+            on_step=on_step,
         )
 
     # -- the whole run -------------------------------------------------------------
@@ -397,37 +444,60 @@ class Trainer:
         """Run the remaining iterations (all of them, or those after a restored checkpoint)."""
         config = self.config
         extra = self.state.extra
-        with IterationProgress(console if show_progress else None) as progress:
+        total = config.run.iterations
+        progress = IterationProgress(console, total, self.state.iteration, bars=show_progress)
+        with progress:
             if self.state.iteration == 0 and config.warmup.steps and "warmup_loss" not in extra:
-                progress.phase("format warm-up", -1)
-                extra["warmup_loss"] = self.warmup()
+                progress.print(f"format warm-up: {config.warmup.steps} steps")
+                progress.phase("format warm-up", 0, config.warmup.steps, "steps")
+                extra["warmup_loss"] = self.warmup(on_step=progress.advance)
                 if extra["warmup_loss"]:
                     first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
-                    console.print(
-                        f"format warm-up: {config.warmup.steps} steps, loss {first:.2f} -> {last:.2f}"
-                    )
+                    progress.print(f"format warm-up: loss {first:.2f} -> {last:.2f}")
                 else:
-                    console.print("format warm-up skipped: the env has no sample_action")
+                    progress.print("format warm-up skipped: the env has no sample_action")
             if self.state.iteration == 0 and config.eval.at_start and "eval_start" not in extra:
-                metrics, trials = self.evaluate(progress)
+                progress.print(f"evaluating before training: {self.num_eval_trials} trials")
+                metrics, trials = self.evaluate(progress, 0)
                 extra["eval_start"] = metrics
+                report.log(0, metrics)
                 for name, set_trials in trials.items():
-                    report.write_samples(f"eval_start_{name}", set_trials)
-                console.print(f"[bold]start[/] {format_eval(metrics)}")
-            for iteration in range(self.state.iteration, config.run.iterations):
-                result = self.train_iteration(iteration, progress)
-                report.log(iteration, result.metrics)
+                    report.write_samples(
+                        f"eval_iter_000000_{name}",
+                        set_trials,
+                        iteration=0,
+                        read_reflection=self._reflection,
+                    )
+                progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
+            for index in range(self.state.iteration, total):
+                number = index + 1  # iterations count from 1 in every output
+                progress.iteration_started()
+                result = self.train_iteration(index, progress)
+                report.log(number, result.metrics)
                 if result.eval_trials:
                     extra["eval_last"] = {
                         k: v for k, v in result.metrics.items() if k.startswith("eval/")
                     }
-                if (iteration + 1) % config.run.samples_every == 0 or iteration == 0:
-                    report.write_samples(f"iter_{iteration:06d}", result.trials)
+                if number % config.run.samples_every == 0 or number == 1:
+                    report.write_samples(
+                        f"iter_{number:06d}",
+                        result.trials,
+                        iteration=number,
+                        returns=result.returns,
+                        advantages=result.advantages,
+                        read_reflection=self._reflection,
+                    )
                     for name, set_trials in result.eval_trials.items():
-                        report.write_samples(f"eval_iter_{iteration:06d}_{name}", set_trials)
-                console.print(summary_line(iteration, config.run.iterations, result.metrics))
-                if self.checkpoint_due(iteration):
+                        report.write_samples(
+                            f"eval_iter_{number:06d}_{name}",
+                            set_trials,
+                            iteration=number,
+                            read_reflection=self._reflection,
+                        )
+                progress.print(summary_line(number, total, result.metrics))
+                if self.checkpoint_due(index):
                     self.save()
+                progress.iteration_done(number)
         report.plot()
         # {"eval_start": {set: {metric: value}}, "eval_end": {...}}
         summary = {
@@ -440,6 +510,9 @@ class Trainer:
             eval_start=extra.get("eval_start"),
             eval_end=extra.get("eval_last"),
         )
+
+    def _reflection(self, response: str) -> tuple[str, bool]:
+        return self.train_prompts.parse_reflection(response)
 
 
 @dataclass(slots=True)
