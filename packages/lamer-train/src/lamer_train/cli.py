@@ -8,6 +8,7 @@
     lamer-train eval --checkpoint runs/<run> --set held_out   # one eval set
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
+    lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -202,6 +203,10 @@ def list_catalog() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":
+        from lamer_train.export import main as export_main
+
+        return export_main(argv[1:])
     # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
     # `python -m`; appended, so it never shadows an installed package.
     if os.getcwd() not in sys.path:
@@ -218,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
             return list_catalog()
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
-        Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)
+        Console(stderr=True).print(
+            f"[red]config error:[/] {error}", highlight=False, soft_wrap=True
+        )
         return 2
 
 

@@ -179,6 +179,12 @@ class AlgorithmSection(_Section):
     )
     step_gamma: float = Field(0.95, ge=0.0, le=1.0, description="Discount inside an attempt.")
     traj_gamma: float = Field(0.6, ge=0.0, le=1.0, description="Discount across attempts.")
+    return_form: Literal["recursive", "paper_eq4"] = Field(
+        "recursive",
+        description="Cross-attempt return: 'recursive' (the reference code: later attempts' "
+        "value also discounted by step_gamma over the rest of the attempt) or 'paper_eq4' "
+        "(the paper's Eq. 4: it is not); see lamer_algos.returns.",
+    )
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )

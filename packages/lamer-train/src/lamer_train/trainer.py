@@ -172,8 +172,15 @@ class Trainer:
         if config.actor.kl_coef > 0:
             ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.tokenizer = tokenizer
-        self.actor = Actor(model, config.actor, ref_model=ref_model)
-        self.engine = HFEngine(model, tokenizer, enable_thinking=config.engine.enable_thinking)
+        compute_dtype = config.model.compute_dtype
+        self.actor = Actor(model, config.actor, ref_model=ref_model, compute_dtype=compute_dtype)
+        # The engine shares the actor's module (and its autocast): no copy to keep in sync.
+        self.engine = HFEngine(
+            model,
+            tokenizer,
+            enable_thinking=config.engine.enable_thinking,
+            compute_dtype=compute_dtype,
+        )
 
         trial = config.trial
         count_tokens = tokenizer_counter(tokenizer)
@@ -238,6 +245,8 @@ class Trainer:
             self.run_dir,
             self.state,
             self.actor.state_dict(),
+            policy=self.actor.model,
+            tokenizer=self.tokenizer,
             keep_last=self.config.run.keep_checkpoints,
             critic_state=self.critic.state_dict() if self.critic is not None else None,
         )
