@@ -230,6 +230,7 @@ class Trainer:
                 mini_batch_size=config.actor.mini_batch_size,
                 micro_batch_size=config.actor.micro_batch_size,
                 pad_id=self.actor.pad_id,
+                compute_dtype=compute_dtype,
             )
         self.state = TrainerState(iteration=0, data_position=0)
 
