@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -71,6 +73,24 @@ def test_export_command_writes_a_run_folders_newest_checkpoint(trained, tmp_path
     assert main(["export", str(checkpoint.parent.parent), str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "config.json").is_file()
     assert "exported" in capsys.readouterr().out
+
+
+def test_export_in_bfloat16_halves_the_weights_and_keeps_the_logits_close(trained, tmp_path):
+    trainer, checkpoint = trained
+    full = export_checkpoint(checkpoint, tmp_path / "fp32")
+    half = tmp_path / "bf16"
+    assert main(["export", str(checkpoint), str(half), "--dtype", "bfloat16"]) == 0
+    model = AutoModelForCausalLM.from_pretrained(half)
+    assert all(p.dtype == torch.bfloat16 for p in model.parameters())
+    saved = json.loads((half / "config.json").read_text())
+    assert saved.get("dtype", saved.get("torch_dtype")) == "bfloat16"  # what vLLM's "auto" reads
+    size = lambda folder: sum(f.stat().st_size for f in folder.glob("*.safetensors"))  # noqa: E731
+    assert size(half) < 0.6 * size(full)
+    assert AutoTokenizer.from_pretrained(half).chat_template == trainer.tokenizer.chat_template
+    ids = [1, 2, 3, 4]
+    torch.testing.assert_close(
+        _logits(model, ids), _logits(trainer.actor.model, ids), atol=0.1, rtol=0.05
+    )
 
 
 def test_export_refuses_a_non_empty_destination(trained, tmp_path):

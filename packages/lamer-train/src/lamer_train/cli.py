@@ -5,6 +5,7 @@
     lamer-train --config lamer_sokoban trial.group_size=4 actor.lr=2e-6
     lamer-train --resume runs/<run>               # continue a killed run
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
+    lamer-train eval --checkpoint runs/<run> --set held_out   # one eval set
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
@@ -64,6 +65,13 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "eval":
         parser.add_argument(
             "--checkpoint", required=True, help="checkpoint folder (or run folder: its newest)"
+        )
+        parser.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            metavar="NAME",
+            help="evaluate this eval set (from eval.sets; repeatable; default: every set)",
         )
     elif command == "train":
         parser.add_argument("--resume", help="run folder of a killed run to continue")
@@ -162,9 +170,10 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     else:
         config = load_run_config(_run_folder_of(path), args.overrides)
     check_run_setup(config)
-    check_env(config)
+    check_env(config, args.sets)  # also rejects a --set name that is not configured
     check_model_source(config.model)
 
+    from lamer_train.eval_sets import metrics_by_set
     from lamer_train.report import RunReport, pass_at_k_table
 
     checkpoint = path if (path / "trainer_state.json").is_file() else None
@@ -178,18 +187,23 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
     from lamer_train.trainer import Trainer
 
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
     try:
-        metrics, trials, _ = trainer.evaluate()
+        metrics, trials = trainer.evaluate()
     finally:
         trainer.close()
-    out = run_dir / "eval"
-    out.mkdir(exist_ok=True)
-    (out / f"{checkpoint.name}.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    RunReport(run_dir, tensorboard=False).write_samples(f"eval_{checkpoint.name}", trials)
+    # One file per set: evaluating one set never overwrites another's result.
+    out = run_dir / "eval" / checkpoint.name
+    out.mkdir(parents=True, exist_ok=True)
+    report = RunReport(run_dir, tensorboard=False)
+    for name, set_metrics in metrics_by_set(metrics).items():
+        (out / f"{name}.json").write_text(json.dumps(set_metrics, indent=2), encoding="utf-8")
+        report.write_samples(f"eval_{checkpoint.name}_{name}", trials[name])
     console.print(pass_at_k_table(None, metrics))
-    console.print(f"evaluation of {checkpoint} written to {out / (checkpoint.name + '.json')}")
+    console.print(
+        f"evaluation of {checkpoint} written to {out}/ ({', '.join(trials)})", soft_wrap=True
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/
     lamer-train export runs/<run> exported/          # a run folder: its newest checkpoint
+    lamer-train export runs/<run> exported/ --dtype bfloat16   # half the size, for serving
 
 The folder is what ``save_pretrained`` writes (config.json, generation_config.json,
 safetensors weights, tokenizer files with the chat template), so
@@ -9,7 +10,9 @@ safetensors weights, tokenizer files with the chat template), so
 and ``vllm.LLM(folder)`` load it. A checkpoint already holds this folder as ``model/``
 (it is copied); a checkpoint written before that layout keeps its weights in
 ``actor.pt``, and the model is rebuilt from the run's ``config.yaml`` and filled with them.
-The folder appears complete or not at all (written next to it, then renamed).
+The weights keep the training dtype (float32 master weights) unless ``--dtype`` asks
+for another; vLLM's ``dtype="auto"`` serves in the dtype the folder's config names. The
+folder appears complete or not at all (written next to it, then renamed).
 """
 
 from __future__ import annotations
@@ -40,8 +43,14 @@ def resolve_checkpoint(path: Path) -> Path:
     return newest
 
 
-def export_checkpoint(checkpoint: Path, destination: Path) -> Path:
-    """Write the policy of ``checkpoint`` to ``destination`` in Hugging Face layout."""
+DTYPES = ("float32", "bfloat16")
+
+
+def export_checkpoint(checkpoint: Path, destination: Path, dtype: str | None = None) -> Path:
+    """Write the policy of ``checkpoint`` to ``destination`` in Hugging Face layout
+    (weights cast to ``dtype`` when given: ``"float32"`` or ``"bfloat16"``)."""
+    if dtype is not None and dtype not in DTYPES:
+        raise ExportError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     checkpoint = resolve_checkpoint(checkpoint)
     destination = Path(destination)
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
@@ -55,6 +64,8 @@ def export_checkpoint(checkpoint: Path, destination: Path) -> Path:
             shutil.copytree(checkpoint / MODEL_DIR, tmp)
         else:
             _rebuild(checkpoint, tmp)
+        if dtype is not None:
+            _cast(tmp, dtype)
         if destination.exists():  # an empty folder
             destination.rmdir()
         os.rename(tmp, destination)
@@ -85,6 +96,18 @@ def _rebuild(checkpoint: Path, folder: Path) -> None:
     write_hf_model(folder, model, tokenizer)
 
 
+def _cast(folder: Path, dtype: str) -> None:
+    """Rewrite the weights of a ``save_pretrained`` folder in ``dtype`` (tokenizer kept)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype))
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    (folder / "model.safetensors.index.json").unlink(missing_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="lamer-train export",
@@ -93,9 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("checkpoint", help="checkpoint folder (or run folder: its newest)")
     parser.add_argument("destination", help="new (or empty) folder to write the model to")
+    parser.add_argument(
+        "--dtype", choices=DTYPES, help="cast the weights (default: as trained, float32)"
+    )
     args = parser.parse_args(argv)
     try:
-        written = export_checkpoint(Path(args.checkpoint), Path(args.destination))
+        written = export_checkpoint(Path(args.checkpoint), Path(args.destination), args.dtype)
     except (ExportError, FileNotFoundError) as error:
         print(f"export error: {error}", file=sys.stderr)
         return 2
