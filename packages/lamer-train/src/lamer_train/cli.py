@@ -45,8 +45,8 @@ overrides (layered onto the defaults, then onto --config; each changes only what
   env.kwargs.num_boxes=2         one key of a mapping; env.kwargs={num_boxes: 2} also merges
   'algorithm.estimator_params={}'  an empty mapping clears it
   'env.kwargs:={num_boxes: 2}'   := replaces a mapping (exactly these keys)
-  env.id=lamer/MineSweeper-v0    a new env.id (algorithm.estimator) drops the kwargs (params)
-                                 of the config below: only the ones you give are kept
+  env.id=lamer/MineSweeper-v0    a new env.id drops the env kwargs and eval sets of the config
+                                 below (a new algorithm.estimator: its params); yours are kept
   env.id=my_module:my/Env-v0     your own gymnasium env: imports my_module (installed, on
                                  PYTHONPATH or in the current folder), which registers it
 """
