@@ -22,17 +22,26 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def _update(build_model, tokenizer, advantages, **config):
-    actor = Actor(build_model(seed=0, tiny_num_layers=1), ActorConfig(lr=1e-4, **config))
-    return actor.update(_samples(tokenizer), np.asarray(advantages))
+@pytest.fixture
+def update(build_model, tokenizer):
+    """``update(advantages, **actor_config)``: metrics of one update of a fresh tiny actor."""
+
+    def run(advantages, **config):
+        actor = Actor(build_model(seed=0, tiny_num_layers=1), ActorConfig(lr=1e-4, **config))
+        return actor.update(_samples(tokenizer), np.asarray(advantages))
+
+    return run
 
 
-def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(build_model, tokenizer):
+@pytest.fixture
+def lengths(tokenizer) -> np.ndarray:
+    """Response lengths of the sample rows."""
+    return np.array([len(response) for _, response in _samples(tokenizer)])
+
+
+def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(update, lengths):
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
-    lengths = np.array([len(r) for _, r in _samples(tokenizer)])
-    metrics = _update(
-        build_model,
-        tokenizer,
+    metrics = update(
         advantages,
         mini_batch_size=4,
         micro_batch_size=2,
@@ -44,21 +53,16 @@ def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(build_
         (advantages[rows] * lengths[rows]).sum() / lengths[rows].sum() for rows in ([0, 1], [2, 3])
     ]
     assert metrics["pg_loss"] == pytest.approx(-np.mean(means), abs=1e-5)
-    exact = _update(
-        build_model, tokenizer, advantages, mini_batch_size=4, micro_batch_size=2, entropy_coef=0.0
-    )
+    exact = update(advantages, mini_batch_size=4, micro_batch_size=2, entropy_coef=0.0)
     assert exact["pg_loss"] == pytest.approx(
         -(advantages * lengths).sum() / lengths.sum(), abs=1e-5
     )
     assert metrics["pg_loss"] != pytest.approx(exact["pg_loss"], abs=1e-3)
 
 
-def test_padding_repeats_the_first_rows_up_to_the_multiple(build_model, tokenizer):
+def test_padding_repeats_the_first_rows_up_to_the_multiple(update, lengths):
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
-    lengths = np.array([len(r) for _, r in _samples(tokenizer)])
-    metrics = _update(
-        build_model,
-        tokenizer,
+    metrics = update(
         advantages,
         mini_batch_size=8,
         micro_batch_size=8,
@@ -70,15 +74,13 @@ def test_padding_repeats_the_first_rows_up_to_the_multiple(build_model, tokenize
     assert metrics["pg_loss"] == pytest.approx(expected, abs=1e-5)
     assert metrics["padded_rows"] == 2
     assert metrics["response_tokens"] == lengths.sum()
-    unpadded = _update(
-        build_model, tokenizer, advantages, mini_batch_size=8, micro_batch_size=8, entropy_coef=0.0
-    )
+    unpadded = update(advantages, mini_batch_size=8, micro_batch_size=8, entropy_coef=0.0)
     assert "padded_rows" not in unpadded
 
 
-def test_entropy_bonus_is_on_by_default_as_in_the_reference(build_model, tokenizer):
+def test_entropy_bonus_is_on_by_default_as_in_the_reference(update):
     assert ActorConfig().entropy_coef == 0.001
     advantages = np.zeros(4)
-    metrics = _update(build_model, tokenizer, advantages, mini_batch_size=4, micro_batch_size=4)
+    metrics = update(advantages, mini_batch_size=4, micro_batch_size=4)
     # Zero advantages: the loss is the entropy bonus alone, -0.001 x the mean token entropy.
     assert metrics["loss"] == pytest.approx(-0.001 * metrics["entropy"], rel=1e-4)
