@@ -13,6 +13,8 @@ One iteration, top to bottom (:meth:`Trainer.train_iteration`):
    (:mod:`lamer_train.critic`) is updated towards the estimator's value targets;
 4. one PPO update of the actor over the rows, then hand the new weights to the engine.
 
+The metrics an iteration logs are assembled in :mod:`lamer_train.iteration_metrics`.
+
 Every ``eval.every`` iterations the policy plays the held-out tasks of every eval set
 (:mod:`lamer_train.eval_sets`); every ``run.checkpoint_every`` iterations a checkpoint
 lands (see :mod:`lamer_train.checkpoint`).
@@ -58,11 +60,13 @@ from lamer_train.eval_sets import (
     metrics_by_set,
     resolve_eval_sets,
 )
-from lamer_train.evaluation import (
-    evaluate,
-    grouped_tasks,
-    train_task_seeds,
-    trial_metrics,
+from lamer_train.evaluation import evaluate, grouped_tasks, train_task_seeds
+from lamer_train.iteration_metrics import (
+    StepTimes,
+    advantage_metrics,
+    rollout_metrics,
+    row_advantages,
+    time_metrics,
 )
 from lamer_train.model_factory import load_policy
 from lamer_train.nonfinite import SkipGuard
@@ -294,28 +298,33 @@ class Trainer:
     def train_iteration(
         self, iteration: int, progress: IterationProgress | None = None
     ) -> IterationResult:
-        """Rollout, advantages, PPO update (and evaluation when due)."""
+        """One iteration in equation order (the module docstring's steps 1-4), then the
+        evaluation when it is due."""
         progress = progress or IterationProgress(None)
-        started = time.perf_counter()
+        times = StepTimes(started=time.perf_counter())
         trial = self.config.trial
+
+        # 1. This iteration's task seeds, played with the current policy.
         progress.phase(
             "rollout", iteration + 1, trial.tasks_per_iteration * trial.group_size, "trials"
         )
         over_budget = self.train_prompts.over_budget
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
-        rollout_done = time.perf_counter()
+        times.rollout_done = time.perf_counter()
         if self.train_prompts.over_budget and not over_budget:  # said once per run
             self.notices.append(self.train_prompts.budget_warning())
 
-        # One row table: a row per response, with its token ids and rollout log-probs.
+        # 2. One row table: a row per response, with its token ids and rollout log-probs.
         batch = rollout_batch(trials)
         samples = update_samples(batch)
-        values = self.critic.compute_values(samples) if self.critic is not None else None
-        # Cross-attempt returns -> invalid-action penalty -> estimator.
-        estimate = compute_advantages(batch, self.config.algorithm, self.estimator, values)
-        advantages = estimate.advantages
-        advantages_done = time.perf_counter()
 
+        # 3. Cross-attempt returns -> invalid-action penalty -> estimator (an estimator
+        #    that learns from values gets the critic's values of these rows).
+        values = self.critic.compute_values(samples) if self.critic is not None else None
+        estimate = compute_advantages(batch, self.config.algorithm, self.estimator, values)
+        times.advantages_done = time.perf_counter()
+
+        # 4. Critic and actor updates, then the new weights to the engine.
         progress.phase(
             "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
         )
@@ -324,75 +333,32 @@ class Trainer:
             targets = estimate.value_targets
             critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
             critic_metrics.update(self.critic.update(samples, values, targets))
-        actor_metrics = self.actor.update(samples, advantages, on_step=progress.advance)
+        actor_metrics = self.actor.update(samples, estimate.advantages, on_step=progress.advance)
         self.notices += self.skip_guard.after_update(
             iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
         )
         self.engine.load_weights(self.actor.model.state_dict())
-        update_done = time.perf_counter()
-        self.state.data_position += self.config.trial.tasks_per_iteration
+        times.update_done = time.perf_counter()
+        self.state.data_position += trial.tasks_per_iteration
 
-        metrics: dict[str, float] = {
-            f"rollout/{k}": v
-            for k, v in trial_metrics(trials, self.config.trial.num_attempts).items()
-        }
-        plays = ~batch.is_reflect
-        attempt_rewards = [
-            sum(t.reward for t in trial.attempt_turns(a))
-            for trial in trials
-            for a in range(trial.num_attempts)
-        ]
-        metrics["rollout/episode_reward_mean"] = float(np.mean(attempt_rewards))
-        metrics["rollout/success_rate"] = float(np.mean([tr.won_at is not None for tr in trials]))
-        metrics["rollout/rows"] = float(len(batch))
+        metrics = rollout_metrics(trials, batch, trial.num_attempts)
         metrics["rollout/prompts_over_budget"] = float(self.train_prompts.over_budget - over_budget)
-        metrics["rollout/play_reward_mean"] = (
-            float(batch.reward[plays].mean()) if plays.any() else 0.0
-        )
-        # Token-level advantages: statistics over response tokens only.
-        valid = (
-            advantages[estimate.inputs.response_mask > 0] if estimate.token_level else advantages
-        )
-        metrics["advantage/mean"] = float(valid.mean()) if valid.size else 0.0
-        metrics["advantage/abs_mean"] = float(np.abs(valid).mean()) if valid.size else 0.0
+        metrics.update(advantage_metrics(estimate))
         metrics.update({f"actor/{k}": float(v) for k, v in actor_metrics.items()})
         metrics.update({f"critic/{k}": float(v) for k, v in critic_metrics.items()})
-
-        rollout_s = rollout_done - started
-        update_s = update_done - advantages_done
-        metrics.update(
-            {
-                "time/generation_s": stats.generation_s,
-                "time/env_s": stats.env_s,
-                "time/prompt_s": stats.prompt_s,
-                "time/rollout_other_s": rollout_s
-                - stats.generation_s
-                - stats.env_s
-                - stats.prompt_s,
-                "time/advantages_s": advantages_done - rollout_done,
-                "time/update_s": update_s,
-                "speed/tokens_per_s": stats.response_tokens / max(stats.generation_s, 1e-9),
-                "speed/response_tokens": float(stats.response_tokens),
-                "speed/prompt_tokens": float(stats.prompt_tokens),
-            }
-        )
-        # The samples report shows one advantage per row (token-level: the row's mean).
-        row_advantages = advantages
-        if estimate.token_level:
-            mask = estimate.inputs.response_mask
-            row_advantages = (advantages * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+        metrics.update(time_metrics(stats, times))
         result = IterationResult(
             metrics=metrics,
             trials=trials,
             returns=estimate.inputs.step_return,
-            advantages=row_advantages,
+            advantages=row_advantages(estimate),
         )
         if self.eval_due(iteration):
             eval_started = time.perf_counter()
             eval_metrics, result.eval_trials = self.evaluate(progress, iteration + 1)
             metrics.update(eval_metrics)
             metrics["time/eval_s"] = time.perf_counter() - eval_started
-        metrics["time/iteration_s"] = time.perf_counter() - started
+        metrics["time/iteration_s"] = time.perf_counter() - times.started
         self.state.iteration = iteration + 1
         return result
 
@@ -463,66 +429,92 @@ class Trainer:
 
     # -- the whole run -------------------------------------------------------------
     def fit(self, report: RunReport, console: Console, show_progress: bool = True) -> RunSummary:
-        """Run the remaining iterations (all of them, or those after a restored checkpoint)."""
-        config = self.config
-        extra = self.state.extra
-        total = config.run.iterations
+        """Run the remaining iterations (all of them, or those after a restored checkpoint):
+        format warm-up and a first evaluation on a fresh run, then per iteration train,
+        log, write samples, checkpoint; at the end plots and the evaluation summary."""
+        total = self.config.run.iterations
         progress = IterationProgress(console, total, self.state.iteration, bars=show_progress)
         with progress:
-            if self.state.iteration == 0 and config.warmup.steps and "warmup_loss" not in extra:
-                progress.print(f"format warm-up: {config.warmup.steps} steps")
-                progress.phase("format warm-up", 0, config.warmup.steps, "steps")
-                extra["warmup_loss"] = self.warmup(on_step=progress.advance)
-                if extra["warmup_loss"]:
-                    first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
-                    progress.print(f"format warm-up: loss {first:.2f} -> {last:.2f}")
-                else:
-                    progress.print("format warm-up skipped: the env has no sample_action")
-            if self.state.iteration == 0 and config.eval.at_start and "eval_start" not in extra:
-                progress.print(f"evaluating before training: {self.num_eval_trials} trials")
-                metrics, trials = self.evaluate(progress, 0)
-                extra["eval_start"] = metrics
-                report.log(0, metrics)
-                for name, set_trials in trials.items():
-                    report.write_samples(
-                        f"eval_iter_000000_{name}",
-                        set_trials,
-                        iteration=0,
-                        read_reflection=self._reflection,
-                    )
-                progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
+            if self.state.iteration == 0:
+                self._warm_up_once(progress)
+                self._evaluate_at_start_once(progress, report)
             for index in range(self.state.iteration, total):
                 number = index + 1  # iterations count from 1 in every output
                 progress.iteration_started()
                 result = self.train_iteration(index, progress)
-                report.log(number, result.metrics)
-                if result.eval_trials:
-                    extra["eval_last"] = {
-                        k: v for k, v in result.metrics.items() if k.startswith("eval/")
-                    }
-                if number % config.run.samples_every == 0 or number == 1:
-                    report.write_samples(
-                        f"iter_{number:06d}",
-                        result.trials,
-                        iteration=number,
-                        returns=result.returns,
-                        advantages=result.advantages,
-                        read_reflection=self._reflection,
-                    )
-                    for name, set_trials in result.eval_trials.items():
-                        report.write_samples(
-                            f"eval_iter_{number:06d}_{name}",
-                            set_trials,
-                            iteration=number,
-                            read_reflection=self._reflection,
-                        )
-                progress.print(summary_line(number, total, result.metrics))
-                for line in self.notices:
-                    progress.print(f"[yellow]{escape(line)}[/]")
-                self.notices.clear()
+                self._record(result, number, report, progress)
                 if self.checkpoint_due(index):
                     self.save()
                 progress.iteration_done(number)
+        return self._finish(report)
+
+    def _warm_up_once(self, progress: IterationProgress) -> None:
+        """Format warm-up of a fresh run (skipped when configured off or already done)."""
+        steps, extra = self.config.warmup.steps, self.state.extra
+        if not steps or "warmup_loss" in extra:
+            return
+        progress.print(f"format warm-up: {steps} steps")
+        progress.phase("format warm-up", 0, steps, "steps")
+        extra["warmup_loss"] = self.warmup(on_step=progress.advance)
+        if extra["warmup_loss"]:
+            first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
+            progress.print(f"format warm-up: loss {first:.2f} -> {last:.2f}")
+        else:
+            progress.print("format warm-up skipped: the env has no sample_action")
+
+    def _evaluate_at_start_once(self, progress: IterationProgress, report: RunReport) -> None:
+        """Iteration 0: every eval set before training (``eval.at_start``), logged once."""
+        extra = self.state.extra
+        if not self.config.eval.at_start or "eval_start" in extra:
+            return
+        progress.print(f"evaluating before training: {self.num_eval_trials} trials")
+        metrics, trials = self.evaluate(progress, 0)
+        extra["eval_start"] = metrics
+        report.log(0, metrics)
+        for name, set_trials in trials.items():
+            report.write_samples(
+                f"eval_iter_000000_{name}",
+                set_trials,
+                iteration=0,
+                read_reflection=self._reflection,
+            )
+        total = self.config.run.iterations
+        progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
+
+    def _record(
+        self, result: IterationResult, number: int, report: RunReport, progress: IterationProgress
+    ) -> None:
+        """Metrics, samples (every ``run.samples_every`` iterations and the first) and the
+        console lines of iteration ``number``."""
+        report.log(number, result.metrics)
+        if result.eval_trials:
+            self.state.extra["eval_last"] = {
+                k: v for k, v in result.metrics.items() if k.startswith("eval/")
+            }
+        if number % self.config.run.samples_every == 0 or number == 1:
+            report.write_samples(
+                f"iter_{number:06d}",
+                result.trials,
+                iteration=number,
+                returns=result.returns,
+                advantages=result.advantages,
+                read_reflection=self._reflection,
+            )
+            for name, set_trials in result.eval_trials.items():
+                report.write_samples(
+                    f"eval_iter_{number:06d}_{name}",
+                    set_trials,
+                    iteration=number,
+                    read_reflection=self._reflection,
+                )
+        progress.print(summary_line(number, self.config.run.iterations, result.metrics))
+        for line in self.notices:
+            progress.print(f"[yellow]{escape(line)}[/]")
+        self.notices.clear()
+
+    def _finish(self, report: RunReport) -> RunSummary:
+        """Plots, ``eval_summary.json`` and the run's summary."""
+        extra = self.state.extra
         report.plot()
         # {"eval_start": {set: {metric: value}}, "eval_end": {...}}
         summary = {
