@@ -37,6 +37,7 @@ from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
+from lamer_train.async_trials import run_trials_async
 from lamer_train.checkpoint import (
     TrainerState,
     load_checkpoint,
@@ -44,7 +45,7 @@ from lamer_train.checkpoint import (
     save_checkpoint,
 )
 from lamer_train.config import AlgorithmSection, LaMerConfig
-from lamer_train.engines.hf import HFEngine
+from lamer_train.engines.factory import build_engine
 from lamer_train.evaluation import (
     eval_task_seeds,
     evaluate,
@@ -148,7 +149,7 @@ class Trainer:
             ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.actor = Actor(model, config.actor, ref_model=ref_model)
-        self.engine = HFEngine(model, tokenizer, enable_thinking=config.engine.enable_thinking)
+        self.engine = build_engine(config, model, tokenizer)
 
         trial, evaluation = config.trial, config.eval
         count_tokens = tokenizer_counter(tokenizer)
@@ -185,7 +186,10 @@ class Trainer:
         self.state = TrainerState(iteration=0, data_position=0)
 
     def close(self) -> None:
-        """Stop env worker processes (if any)."""
+        """Stop env worker processes (if any) and the engine."""
+        close_engine = getattr(self.engine, "close", None)  # vLLM: its temporary model folder
+        if close_engine is not None:
+            close_engine()
         self.envs.close()
         if self.eval_envs is not self.envs:
             self.eval_envs.close()
@@ -215,6 +219,19 @@ class Trainer:
             self.config.seed, self.state.data_position, trial.tasks_per_iteration, self.held_out
         )
         tasks = grouped_tasks(seeds, trial.group_size)
+        if trial.schedule == "async":
+            return run_trials_async(
+                self.envs,
+                tasks,
+                self.engine,
+                self.train_prompts,
+                self.train_settings,
+                trial.sampling,
+                request_seed=lambda index, k: derive_seed(
+                    self.config.seed, "rollout", iteration, index, k
+                ),
+                on_wave=on_wave,
+            )
         return run_trials(
             self.envs,
             tasks,
@@ -241,7 +258,11 @@ class Trainer:
         advantages_done = time.perf_counter()
 
         progress.phase("update", iteration)
+        sleep = getattr(self.engine, "sleep", None)
+        if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
+            sleep()
         actor_metrics = self.actor.update(samples, advantages)
+        synced = time.perf_counter()
         self.engine.load_weights(self.actor.model.state_dict())
         update_done = time.perf_counter()
         self.state.data_position += self.config.trial.tasks_per_iteration
@@ -279,6 +300,7 @@ class Trainer:
                 - stats.prompt_s,
                 "time/advantages_s": advantages_done - rollout_done,
                 "time/update_s": update_s,
+                "time/weight_sync_s": update_done - synced,
                 "speed/tokens_per_s": stats.response_tokens / max(stats.generation_s, 1e-9),
                 "speed/response_tokens": float(stats.response_tokens),
                 "speed/prompt_tokens": float(stats.prompt_tokens),
@@ -313,6 +335,7 @@ class Trainer:
             group_size=evaluation.group_size,
             settings=self.eval_settings,
             sampling=evaluation.sampling,
+            schedule=self.config.trial.schedule,
             on_wave=progress.advance if progress else None,
         )
 
@@ -334,7 +357,7 @@ class Trainer:
             held_out=self.held_out,
             max_turns=self.config.env.max_turns,
         )
-        return format_warmup(
+        losses = format_warmup(
             self.actor.model,
             self.tokenizer,
             self.engine.encode_prompt,
@@ -344,6 +367,8 @@ class Trainer:
             lr=warm.lr,
             seed=self.config.seed,
         )
+        self.engine.load_weights(self.actor.model.state_dict())
+        return losses
 
     # -- the whole run -------------------------------------------------------------
     def fit(self, report: RunReport, console: Console, show_progress: bool = True) -> RunSummary:
