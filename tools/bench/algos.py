@@ -85,23 +85,31 @@ def best_time(fn: Callable[[], object], repeats: int) -> float:
     return min(times)
 
 
+def advantage_input(batch: StepBatch) -> AdvantageInput:
+    """Returns -> invalid-action penalty -> estimator input, as the trainer builds it."""
+    returns, episode_rewards = cross_attempt_returns(batch, step_gamma=0.95, traj_gamma=0.6)
+    return AdvantageInput(
+        score=episode_rewards - 0.1 * ~batch.action_is_valid,
+        group_id=batch.group_id,
+        trajectory_id=batch.trajectory_id,
+        step_return=returns,
+        anchor=batch.anchor,
+    )
+
+
 def run(name: str, batch: StepBatch, repeats: int) -> None:
     n = len(batch)
 
     def returns_only() -> object:
         return cross_attempt_returns(batch, step_gamma=0.95, traj_gamma=0.6)
 
-    data = AdvantageInput.from_step_batch(
-        batch, step_gamma=0.95, traj_gamma=0.6, invalid_action_penalty=0.1
-    )
+    data = advantage_input(batch)
 
     def gigpo_only() -> object:
         return gigpo(data, mode="mean_norm", step_advantage_w=1.0)
 
     def end_to_end() -> object:
-        full = AdvantageInput.from_step_batch(
-            batch, step_gamma=0.95, traj_gamma=0.6, invalid_action_penalty=0.1
-        )
+        full = advantage_input(batch)
         return gigpo(full, mode="mean_norm", step_advantage_w=1.0)
 
     t_returns = best_time(returns_only, repeats)

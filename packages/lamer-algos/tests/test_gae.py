@@ -53,3 +53,19 @@ def test_whitened_output_has_zero_mean_and_unit_variance_over_valid_tokens() -> 
     out = masked_whiten(values, mask)[mask == 1]
     assert abs(out.mean()) < 1e-6
     assert abs(out.std(ddof=1) - 1.0) < 1e-6
+
+
+def test_gae_names_its_critic_targets_and_critic_free_estimators_do_not() -> None:
+    from lamer_algos import gae_value_targets, get_estimator, value_targets
+
+    assert value_targets(get_estimator("gae")) is gae_value_targets
+    for name in ("gigpo", "grpo", "rloo", "reinforce_pp", "reinforce_pp_baseline"):
+        assert value_targets(get_estimator(name)) is None
+    case = CASES[0]["input"]
+    batch = {
+        "score": np.zeros(3), "group_id": np.arange(3), "trajectory_id": np.arange(3),
+        "token_rewards": np.asarray(case["token_level_rewards"]),
+        "values": np.asarray(case["values"]), "response_mask": np.asarray(case["response_mask"]),
+    }  # fmt: skip
+    targets = gae_value_targets(batch, gamma=case["gamma"], lam=case["lam"])
+    np.testing.assert_allclose(targets, CASES[0]["expected"]["returns"], atol=1e-6)

@@ -8,7 +8,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "lamer_algos"
 
 PROBE = """
 import sys
-import lamer_algos, lamer_algos.testing, lamer_algos.policy_loss
+import lamer_algos, lamer_algos.testing
 for name in lamer_algos.estimator_names():
     if name in {"gigpo", "grpo", "rloo", "gae", "reinforce_pp", "reinforce_pp_baseline"}:
         lamer_algos.get_estimator(name)

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lamer_algos.batch import AdvantageInput
 from lamer_algos.returns import cross_attempt_returns
 from lamer_algos.testing import step_batches
 from lamer_core.records import StepBatch, Trial, Turn
@@ -131,9 +130,7 @@ def test_reflect_row_takes_next_attempt_return(batch, gammas) -> None:
 @given(batch=step_batches(), seed=st.integers(0, 2**32 - 1))
 def test_row_order_does_not_matter(batch, seed) -> None:
     order = np.random.default_rng(seed).permutation(len(batch))
-    shuffled = StepBatch(
-        **{name: getattr(batch, name)[order] for name in batch.__dataclass_fields__}
-    )
+    shuffled = batch.take(order)
     returns, episode = cross_attempt_returns(batch, step_gamma=0.9, traj_gamma=0.6)
     shuffled_returns, shuffled_episode = cross_attempt_returns(
         shuffled, step_gamma=0.9, traj_gamma=0.6
@@ -142,7 +139,7 @@ def test_row_order_does_not_matter(batch, seed) -> None:
     np.testing.assert_array_equal(shuffled_episode, episode[order])
 
 
-def test_episode_reward_is_the_attempt_sum_and_score_subtracts_the_invalid_penalty() -> None:
+def test_episode_reward_is_the_attempt_sum_and_reflect_rows_take_the_next_return() -> None:
     turns = [
         Turn(attempt=0, phase="play", turn=0, prompt="", response="", reward=1.0),
         Turn(attempt=0, phase="play", turn=1, prompt="", response="", reward=2.0,
@@ -152,11 +149,9 @@ def test_episode_reward_is_the_attempt_sum_and_score_subtracts_the_invalid_penal
         Turn(attempt=1, phase="play", turn=0, prompt="", response="", reward=4.0),
     ]  # fmt: skip
     batch = StepBatch.from_trials([Trial(group_id=3, trajectory_id=9, seed=0, turns=turns)])
-    data = AdvantageInput.from_step_batch(
-        batch, step_gamma=0.5, traj_gamma=0.25, invalid_action_penalty=0.1
-    )
-    np.testing.assert_allclose(data.score, [3.0, 2.9, -0.1, 4.0])
-    np.testing.assert_allclose(data.step_return, [1 + 0.5 * (2 + 0.25 * 4), 2 + 0.25 * 4, 4, 4])
+    returns, episode = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.25)
+    np.testing.assert_allclose(episode, [3.0, 3.0, 0.0, 4.0])
+    np.testing.assert_allclose(returns, [1 + 0.5 * (2 + 0.25 * 4), 2 + 0.25 * 4, 4, 4])
 
 
 @pytest.mark.parametrize(("step_gamma", "traj_gamma"), [(1.5, 0.5), (0.5, -0.1), (float("nan"), 1)])

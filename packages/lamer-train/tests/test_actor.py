@@ -230,3 +230,35 @@ def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(
     assert actor.update(lower, advantages)["pg_loss"] == pytest.approx(2 * plain, abs=1e-4)
     with pytest.raises(ValueError, match="rollout_log_probs"):
         actor.update(samples, advantages)
+
+
+def test_token_level_advantages_weigh_each_response_token(tokenizer):
+    """At ratio 1 the token-mean loss is -mean over response tokens of A_t; padding columns
+    beyond a row's response are ignored, and a constant row equals the row broadcast."""
+    samples = _samples(tokenizer)
+    lengths = [len(response) for _, response in samples]
+    rng = np.random.default_rng(0)
+    token_advantages = rng.normal(size=(len(samples), max(lengths) + 3))
+    valid = np.arange(token_advantages.shape[1])[None, :] < np.array(lengths)[:, None]
+    config = ActorConfig(lr=1e-4, mini_batch_size=4, micro_batch_size=2)
+    metrics = Actor(build_tiny_model(tokenizer, TINY, seed=0), config).update(
+        samples, token_advantages
+    )
+    assert metrics["pg_loss"] == pytest.approx(-token_advantages[valid].mean(), abs=1e-5)
+
+    row = np.array([1.0, -0.5, 2.0, 0.0])
+    broadcast, tokenwise = (
+        build_tiny_model(tokenizer, TINY, seed=0),
+        build_tiny_model(tokenizer, TINY, seed=0),
+    )
+    Actor(broadcast, config).update(samples, row)
+    Actor(tokenwise, config).update(samples, np.repeat(row[:, None], max(lengths), axis=1))
+    for a, b in zip(broadcast.parameters(), tokenwise.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_token_advantages_narrower_than_a_response_are_refused(model, tokenizer):
+    samples = _samples(tokenizer)
+    longest = max(len(response) for _, response in samples)
+    with pytest.raises(ValueError, match="columns but the longest response"):
+        Actor(model, ActorConfig()).update(samples, np.zeros((4, longest - 1)))

@@ -1,13 +1,23 @@
 """Trainer rows: advantages computed by hand (GiGPO with cross-attempt returns and the
-invalid-action penalty), and row-by-row alignment with the (prompt, response) samples."""
+invalid-action penalty), and the row table's (prompt, response, log-probs) samples."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from lamer_algos import get_estimator
 from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
+from lamer_train.advantages import compute_advantages, rollout_batch
 from lamer_train.config import AlgorithmSection
-from lamer_train.trainer import rollout_advantages, training_samples
+from lamer_train.trainer import update_samples
+
+
+def rollout_advantages(trials, algorithm):
+    batch = rollout_batch(trials)
+    estimate = compute_advantages(batch, algorithm, get_estimator(algorithm.estimator))
+    return estimate.advantages, batch
+
 
 A0 = "initial-state"
 
@@ -18,6 +28,7 @@ def _turn(attempt, phase, reward=0.0, *, valid=True, won=False, ids=0):
         reward=reward, done=phase == "play", won=won, action_is_valid=valid,
         anchor=A0 if phase == "play" else REFLECTION_ANCHOR,
         prompt_ids=[ids, ids + 1], response_ids=[ids + 2] * (ids % 3 + 1),
+        response_logprobs=[-0.1 * ids] * (ids % 3 + 1),
     )  # fmt: skip
 
 
@@ -68,14 +79,29 @@ def test_grpo_baseline_is_only_a_config_change():
     assert advantages.tolist() == pytest.approx([s - sum(scores) / 6 for s in scores])
 
 
-def test_samples_align_with_advantage_rows():
-    samples = training_samples(_trials())
-    assert [prompt[0] for prompt, _ in samples] == [10, 20, 30, 40, 50, 60]
-    assert samples[1] == ([20, 21], [22, 22, 22])
+def test_samples_are_the_row_tables_token_columns_in_row_order():
+    samples = update_samples(rollout_batch(_trials()))
+    assert [prompt[0] for prompt, _, _ in samples] == [10, 20, 30, 40, 50, 60]
+    prompt, response, log_probs = samples[1]
+    assert (prompt.tolist(), response.tolist()) == ([20, 21], [22, 22, 22])
+    assert log_probs.tolist() == pytest.approx([-2.0] * 3)
 
 
 def test_turn_without_token_ids_is_a_clear_error():
     trials = _trials()
     trials[1].turns[2].response_ids = None
     with pytest.raises(ValueError, match="no token ids"):
-        training_samples(trials)
+        rollout_batch(trials)
+
+
+def test_invalid_action_penalty_lands_on_the_score_not_on_the_return():
+    algorithm = AlgorithmSection(
+        estimator="grpo", estimator_params={"norm_by_std": False},
+        step_gamma=0.95, traj_gamma=0.6, invalid_action_penalty_coef=0.5,
+    )  # fmt: skip
+    batch = rollout_batch(_trials())
+    estimate = compute_advantages(batch, algorithm, get_estimator("grpo"))
+    np.testing.assert_allclose(estimate.inputs.score, [-0.6, 0.0, 10.9, -0.1, 0.0, -0.1])
+    np.testing.assert_allclose(
+        estimate.inputs.step_return, [-0.1 + 0.6 * 10.9, 10.9, 10.9, -0.1 + 0.6 * -0.1, -0.1, -0.1]
+    )

@@ -168,7 +168,7 @@ def test_config_and_cli_load_without_importing_torch_or_transformers():
 
     code = (
         "import sys\n"
-        "from lamer_train.cli import check_env\n"
+        "from lamer_train.preflight import check_env\n"
         "from lamer_train.config import load_config\n"
         "check_env(load_config('lamer_webshop', ['env.num_workers=0']))\n"
         "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"
@@ -178,3 +178,20 @@ def test_config_and_cli_load_without_importing_torch_or_transformers():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "none"
+
+
+@pytest.mark.parametrize("env", ["sokoban", "minesweeper", "webshop", "alfworld"])
+def test_ppo_configs_are_their_counterparts_with_gae_and_the_reference_critic(env):
+    pairs = (
+        (f"ppo_{env}", f"gigpo_{env}", "score"),
+        (f"lamer_ppo_{env}", f"lamer_{env}", "step_return"),
+    )
+    for name, counterpart, token_reward in pairs:
+        config, base = load_config(name), load_config(counterpart)
+        assert config.algorithm.estimator == "gae"
+        assert config.algorithm.estimator_params == {"gamma": 1.0, "lam": 1.0}
+        assert config.algorithm.token_reward == token_reward
+        critic = config.critic
+        assert (critic.lr, critic.value_clip, critic.grad_clip) == (1e-5, 0.5, 1.0)
+        for section in ("seed", "run", "env", "trial", "model", "actor", "eval"):
+            assert getattr(config, section) == getattr(base, section), (name, section)

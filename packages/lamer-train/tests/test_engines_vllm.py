@@ -118,7 +118,9 @@ def test_after_sync_greedy_outputs_equal_the_hf_actors(engine, policy, tokenizer
     synced = engine.generate(PROMPTS, GREEDY, seed=0)
     assert [c.response_ids for c in synced] == [c.response_ids for c in expected]
     for got, want in zip(synced, expected, strict=True):
-        np.testing.assert_allclose(got.logprobs, want.logprobs, atol=1e-2)  # vLLM CPU kernels round differently
+        np.testing.assert_allclose(
+            got.logprobs, want.logprobs, atol=1e-2
+        )  # vLLM CPU kernels round differently
 
 
 def test_engine_samples_from_the_weights_of_a_trained_step(engine, policy, tokenizer):

@@ -6,7 +6,9 @@ Two views of the same rollout:
   :func:`lamer_algos.cross_attempt_returns`;
 - an :class:`AdvantageInput`: what the estimators need (episode score, discounted step
   return, group / trajectory / anchor keys, and token-level arrays for the token-level
-  estimators). Build it with :meth:`AdvantageInput.from_step_batch` or directly.
+  estimators). Build it directly or with :meth:`AdvantageInput.from_arrays`; a trainer
+  composes returns -> invalid-action penalty -> input itself (lamer-train:
+  ``lamer_train.advantages``).
 """
 
 from __future__ import annotations
@@ -137,35 +139,6 @@ class AdvantageInput:
             else:
                 converted[name] = _key_array(value)
         return cls(**converted)
-
-    @classmethod
-    def from_step_batch(
-        cls,
-        batch: Any,
-        *,
-        step_gamma: float,
-        traj_gamma: float,
-        invalid_action_penalty: float = 0.0,
-    ) -> AdvantageInput:
-        """Run :func:`cross_attempt_returns` on a :class:`lamer_core.StepBatch` and build the input.
-
-        ``score = episode_reward - invalid_action_penalty * (not action_is_valid)`` per row
-        (reflect rows included), as in the reference's training loop; ``step_return`` is the
-        discounted return and is not penalised.
-        """
-        from lamer_algos.returns import cross_attempt_returns
-
-        returns, episode_rewards = cross_attempt_returns(
-            batch, step_gamma=step_gamma, traj_gamma=traj_gamma
-        )
-        invalid = ~np.asarray(batch.action_is_valid, dtype=bool)
-        return cls(
-            score=episode_rewards - invalid_action_penalty * invalid,
-            group_id=np.asarray(batch.group_id),
-            trajectory_id=np.asarray(batch.trajectory_id),
-            step_return=returns,
-            anchor=np.asarray(batch.anchor),
-        )
 
 
 def as_advantage_input(batch: AdvantageInput | Mapping[str, Any]) -> AdvantageInput:

@@ -65,3 +65,21 @@ def gae(
         gamma=gamma, lam=lam,
     )  # fmt: skip
     return advantages
+
+
+def gae_value_targets(
+    batch: AdvantageInput | Mapping[str, Any], *, gamma: float = 1.0, lam: float = 1.0
+) -> np.ndarray:
+    """The critic's regression targets for :func:`gae`: ``returns = A_raw + V``, float64
+    ``(n, T)`` (the lambda-returns; same inputs and parameters as :func:`gae`)."""
+    data = as_advantage_input(batch)
+    _, returns = gae_advantages_and_returns(
+        data.require("token_rewards"), data.require("values"), data.require("response_mask"),
+        gamma=gamma, lam=lam,
+    )  # fmt: skip
+    return returns
+
+
+# An estimator that learns from a critic names its value targets; the trainer reads this
+# to switch the critic on (see ``lamer_algos.registry.value_targets``).
+gae.value_targets = gae_value_targets  # type: ignore[attr-defined]

@@ -25,6 +25,10 @@ class Estimator(Protocol):
     the result is float64 of shape ``(n,)`` for row-level (outcome) estimators, which the
     trainer broadcasts over response tokens, or ``(n, T)`` for token-level ones. The function
     must be pure: same input, same output; inputs are not modified.
+
+    An estimator that needs a critic's ``values`` (GAE) also carries a ``value_targets``
+    attribute: a function with the same signature returning the critic's regression
+    targets ``(n, T)``. Its presence is what switches a trainer's critic on.
     """
 
     def __call__(
@@ -43,6 +47,11 @@ def get_estimator(name: str) -> Estimator:
 def estimator_names() -> list[str]:
     """Sorted names of every installed estimator; imports none of them."""
     return ESTIMATORS.names()
+
+
+def value_targets(estimator: Estimator) -> Estimator | None:
+    """The estimator's critic-target function, or ``None`` if it needs no critic."""
+    return getattr(estimator, "value_targets", None)
 
 
 def register_estimator(name: str, fn: Estimator) -> Estimator:

@@ -120,13 +120,33 @@ class StepBatch:
     """bool: well-formed action / reflection."""
     anchor: np.ndarray
     """object (str): anchor state key."""
+    prompt_ids: np.ndarray | None = None
+    """object: row ``i`` holds the int64 token ids of its prompt; ``None`` when some turn
+    has no ids (an engine that returns text only)."""
+    response_ids: np.ndarray | None = None
+    """object: row ``i`` holds the int64 token ids of its response (may be empty); ``None``
+    as for ``prompt_ids``."""
+    rollout_log_probs: np.ndarray | None = None
+    """object: row ``i`` holds the float64 sampling log-probs of its response tokens (the
+    rollout policy, as the engine computed them); ``None`` when some turn has none."""
 
     def __post_init__(self) -> None:
         n = len(self.group_id)
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
+            if value is None and name in _TOKEN_COLUMNS:
+                continue
             if not isinstance(value, np.ndarray) or value.shape != (n,):
                 raise ValueError(f"StepBatch.{name} must be a 1-D array of length {n}")
+        if self.rollout_log_probs is not None and self.response_ids is not None:
+            for row, (ids, log_probs) in enumerate(
+                zip(self.response_ids, self.rollout_log_probs, strict=True)
+            ):
+                if len(ids) != len(log_probs):
+                    raise ValueError(
+                        f"StepBatch row {row}: {len(log_probs)} rollout log-probs for "
+                        f"{len(ids)} response tokens"
+                    )
 
     def __len__(self) -> int:
         return len(self.group_id)
@@ -146,4 +166,34 @@ class StepBatch:
             won=np.array([t.won for _, t in rows], dtype=bool),
             action_is_valid=np.array([t.action_is_valid for _, t in rows], dtype=bool),
             anchor=np.array([t.anchor for _, t in rows], dtype=object).reshape(len(rows)),
+            prompt_ids=_ragged([t.prompt_ids for _, t in rows], np.int64),
+            response_ids=_ragged([t.response_ids for _, t in rows], np.int64),
+            rollout_log_probs=_ragged([t.response_logprobs for _, t in rows], np.float64),
         )
+
+    def take(self, rows: np.ndarray) -> StepBatch:
+        """A new batch holding only ``rows`` (an index array or boolean mask), in that order."""
+        columns = {
+            name: None if getattr(self, name) is None else getattr(self, name)[rows]
+            for name in self.__dataclass_fields__
+        }
+        return StepBatch(**columns)
+
+    def response_lengths(self) -> np.ndarray:
+        """int64 ``(n,)``: response tokens per row (needs ``response_ids``)."""
+        if self.response_ids is None:
+            raise ValueError("StepBatch.response_ids is None: the rows carry no token ids")
+        return np.array([len(ids) for ids in self.response_ids], dtype=np.int64)
+
+
+_TOKEN_COLUMNS = ("prompt_ids", "response_ids", "rollout_log_probs")
+
+
+def _ragged(rows: list[list[int] | list[float] | None], dtype: type) -> np.ndarray | None:
+    """One object array holding a typed array per row, or ``None`` if any row is missing."""
+    if any(row is None for row in rows):
+        return None
+    column = np.empty(len(rows), dtype=object)
+    for index, row in enumerate(rows):
+        column[index] = np.asarray(row, dtype=dtype)
+    return column

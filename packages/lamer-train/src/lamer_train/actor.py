@@ -3,8 +3,9 @@
 One :meth:`Actor.update` consumes one rollout: the rows' "old" log-probs are recomputed
 with the current weights (the policy that sampled them, up to engine numerics), then
 ``ppo_epochs`` passes over mini-batches of rows each take one AdamW step, accumulating
-gradients over micro-batches. Each row's scalar advantage is broadcast over its
-response tokens; prompt tokens never enter the loss.
+gradients over micro-batches. A row's advantage is one number broadcast over its
+response tokens, or one per response token (GAE, REINFORCE++); prompt tokens never
+enter the loss.
 
 Micro-batching is exact: every micro-batch's loss is divided by the *mini-batch's*
 token (or row) count, so the accumulated gradient equals the gradient of the whole
@@ -22,6 +23,7 @@ import torch
 
 from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
+from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
 
 Sample = tuple[Sequence[int], ...]
@@ -93,40 +95,25 @@ class Actor:
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """Per-token log-probs (and entropies) of the responses, shape (rows, R).
 
-        Layout: prompts left-padded to one width P, responses right-padded to R, so the
-        logits of every response token sit in the last R+1 positions and the model's
-        ``logits_to_keep`` computes the 151k-wide output head for those only. Going
-        through the model's own forward keeps this valid under FSDP.
+        Layout (:func:`~lamer_train.padding.pack_rows`): the logits of every response
+        token sit in the last R+1 positions, so the model's ``logits_to_keep`` computes
+        the 151k-wide output head for those only. Going through the model's own forward
+        keeps this valid under FSDP.
         """
-        device = next(model.parameters()).device
-        prompt_width = max(len(row[0]) for row in rows)
-        response_width = max(len(row[1]) for row in rows)
-        width = prompt_width + response_width
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-        response_mask = torch.zeros((len(rows), response_width), dtype=torch.float32)
-        for slot, (prompt, response, *_) in enumerate(rows):
-            start = prompt_width - len(prompt)
-            input_ids[slot, start:prompt_width] = torch.as_tensor(list(prompt), dtype=torch.long)
-            end = prompt_width + len(response)
-            input_ids[slot, prompt_width:end] = torch.as_tensor(list(response), dtype=torch.long)
-            attention_mask[slot, start:end] = 1
-            response_mask[slot, : len(response)] = 1.0
-        input_ids = input_ids.to(device)
-        attention_mask = attention_mask.to(device)
-        response_mask = response_mask.to(device)
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        packed = pack_rows(rows, self.pad_id, next(model.parameters()).device)
+        prompt_width, response_mask = packed.prompt_width, packed.response_mask
+        response_width = response_mask.shape[1]
         logits = model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
+            input_ids=packed.input_ids,
+            attention_mask=packed.attention_mask,
+            position_ids=packed.position_ids,
             use_cache=False,
             logits_to_keep=response_width + 1,
         ).logits[:, :-1, :]  # position t predicts token t+1
         logits = logits.float()
         if self.config.temperature != 1.0:
             logits = logits / self.config.temperature
-        targets = input_ids[:, prompt_width:]
+        targets = packed.input_ids[:, prompt_width:]
         entropy = None
         if with_entropy:
             # Full log-softmax once: gives the token log-probs and the entropy.
@@ -141,10 +128,7 @@ class Actor:
         return log_probs * response_mask, entropy, response_mask
 
     def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
-        """Rows grouped by total length (less padding), cut into micro-batches."""
-        ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
-        size = self.config.micro_batch_size
-        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+        return micro_batches(rows, samples, self.config.micro_batch_size)
 
     # -- update ----------------------------------------------------------------------
     def update(
@@ -152,14 +136,26 @@ class Actor:
     ) -> dict[str, float]:
         """One PPO update over a rollout; returns averaged metrics.
 
-        ``samples[i] = (prompt_ids, response_ids)`` and ``advantages[i]`` (one scalar
-        per row) come from the same row. Rows with an empty response carry no tokens
-        and are skipped.
+        ``samples[i] = (prompt_ids, response_ids[, rollout_log_probs])`` and
+        ``advantages[i]`` come from the same row: ``advantages`` is ``(n,)`` (one per
+        row, broadcast over its response tokens) or ``(n, T)`` with ``T`` at least the
+        longest response (one per response token; row ``i`` uses its first
+        ``len(response_ids)`` entries). Rows with an empty response carry no tokens and
+        are skipped.
         """
         config = self.config
-        advantages = np.asarray(advantages, dtype=np.float64).reshape(-1)
-        if len(advantages) != len(samples):
-            raise ValueError(f"got {len(samples)} samples but {len(advantages)} advantages")
+        advantages = np.asarray(advantages, dtype=np.float64)
+        if advantages.ndim not in (1, 2) or len(advantages) != len(samples):
+            raise ValueError(
+                f"got {len(samples)} samples but {len(advantages)} advantages (shape "
+                f"{advantages.shape}; expected (n,) or (n, T))"
+            )
+        longest = max((len(sample[1]) for sample in samples), default=0)
+        if advantages.ndim == 2 and advantages.shape[1] < longest:
+            raise ValueError(
+                f"token advantages have {advantages.shape[1]} columns but the longest response "
+                f"has {longest} tokens"
+            )
         if not np.all(np.isfinite(advantages)):
             raise ValueError("advantages must be finite (got NaN or inf)")
         for index, sample in enumerate(samples):
@@ -241,13 +237,17 @@ class Actor:
             log_probs, entropy, mask = self._score(
                 self.model, [samples[i] for i in rows], with_entropy=config.entropy_coeff > 0
             )
-            old = _pad([old_log_probs[i] for i in rows], mask.shape[1], device)
-            # Scalar advantage of a row, broadcast over its response tokens only.
-            row_advantages = torch.as_tensor(advantages[rows], dtype=torch.float32, device=device)
-            token_advantages = row_advantages[:, None] * mask
+            old = pad_tensors([old_log_probs[i] for i in rows], mask.shape[1], device)
+            if advantages.ndim == 1:  # a row's advantage, broadcast over its response tokens
+                row_advantages = torch.as_tensor(advantages[rows], dtype=torch.float32)
+                token_advantages = row_advantages.to(device)[:, None] * mask
+            else:  # one advantage per response token
+                token_advantages = pad_tensors(
+                    [advantages[i, : len(samples[i][1])] for i in rows], mask.shape[1], device
+                )
             rollout = None
             if config.tis_imp_ratio_cap > 0:
-                rollout = _pad(
+                rollout = pad_tensors(
                     [torch.as_tensor(samples[i][2], dtype=torch.float32) for i in rows],
                     mask.shape[1],
                     device,
@@ -275,7 +275,7 @@ class Actor:
                     entropy, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
             if ref_log_probs is not None:
-                ref = _pad([ref_log_probs[i] for i in rows], mask.shape[1], device)
+                ref = pad_tensors([ref_log_probs[i] for i in rows], mask.shape[1], device)
                 kl = kl_penalty(log_probs, ref, config.kl_penalty)
                 loss = loss + config.kl_coef * agg_loss(
                     kl, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
@@ -305,14 +305,6 @@ class Actor:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates_done = int(state.get("updates_done", 0))
-
-
-def _pad(rows: list[torch.Tensor], width: int, device: torch.device) -> torch.Tensor:
-    """Right-pad 1-D tensors with zeros into (len(rows), width)."""
-    out = torch.zeros((len(rows), width), dtype=torch.float32, device=device)
-    for slot, row in enumerate(rows):
-        out[slot, : len(row)] = row.to(device)
-    return out
 
 
 class _MetricSums:

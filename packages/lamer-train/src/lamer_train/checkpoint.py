@@ -4,6 +4,7 @@ Layout under ``<run_dir>/checkpoints/``::
 
     iter_000004/            one complete checkpoint (4 iterations done)
         actor.pt            model + optimizer (``Actor.state_dict()``)
+        critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
     latest                  text file: name of the newest complete checkpoint
@@ -95,6 +96,7 @@ def save_checkpoint(
     actor_state: dict[str, Any],
     *,
     keep_last: int = 2,
+    critic_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
 
@@ -109,6 +111,8 @@ def save_checkpoint(
         shutil.rmtree(tmp)
     tmp.mkdir()
     torch.save(actor_state, tmp / "actor.pt")
+    if critic_state is not None:
+        torch.save(critic_state, tmp / "critic.pt")
     torch.save(rng_states(), tmp / "rng.pt")
     (tmp / "trainer_state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     for item in tmp.iterdir():
@@ -152,6 +156,7 @@ class LoadedCheckpoint:
     state: TrainerState
     actor_state: dict[str, Any]
     rng: dict[str, Any]
+    critic_state: dict[str, Any] | None = None
 
 
 def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> LoadedCheckpoint:
@@ -170,4 +175,12 @@ def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> 
     # Optimizer states hold plain python containers; weights_only keeps loading safe.
     actor_state = torch.load(path / "actor.pt", map_location=map_location, weights_only=True)
     rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
-    return LoadedCheckpoint(path=path, state=state, actor_state=actor_state, rng=rng)
+    critic_path = path / "critic.pt"
+    critic_state = (
+        torch.load(critic_path, map_location=map_location, weights_only=True)
+        if critic_path.is_file()
+        else None
+    )
+    return LoadedCheckpoint(
+        path=path, state=state, actor_state=actor_state, rng=rng, critic_state=critic_state
+    )

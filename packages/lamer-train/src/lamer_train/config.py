@@ -3,8 +3,9 @@
 The defaults are the CPU default run (``uv run lamer-train`` with no arguments): a tiny
 Qwen3-architecture model on small one-box Sokoban rooms (``configs/cpu_default.yaml``
 spells them out). The paper's settings ship as package data in
-``lamer_train/configs/*.yaml`` (``--config lamer_sokoban``). Load with :func:`load_config`; command-line
-overrides are ``a.b=value`` (value parsed as YAML). A bad key or value raises
+``lamer_train/configs/*.yaml`` (``--config lamer_sokoban``). Load with
+:func:`load_config`; command-line overrides are ``a.b=value`` (value parsed as YAML;
+layering rules in :mod:`lamer_train.overrides`). A bad key or value raises
 :class:`ConfigError` naming the field, before any work starts.
 """
 
@@ -21,8 +22,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.actor_config import ActorConfig
+from lamer_train.critic_config import CriticConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_config import ModelConfig
+from lamer_train.overrides import OverrideError, merge_layer, overrides_layer
 
 MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
 
@@ -76,10 +79,18 @@ class RunSection(_Section):
     progress: bool = Field(True, description="Show the rich progress display.")
 
 
+DEFAULT_ENV_ID = "lamer/Sokoban-v0"
+DEFAULT_ESTIMATOR = "gigpo"
+
+
 class EnvSection(_Section):
     """Which environment and its knobs."""
 
-    id: str = Field("lamer/Sokoban-v0", description="gymnasium id of the text env.")
+    id: str = Field(
+        DEFAULT_ENV_ID,
+        description="gymnasium id of the text env; 'my_module:my/Env-v0' imports my_module "
+        "(which registers my/Env-v0) first.",
+    )
     kwargs: dict[str, Any] = Field(
         default_factory=lambda: {
             "dim_room": [6, 6],
@@ -98,6 +109,15 @@ class EnvSection(_Section):
         description="0 = step the envs in this process; N = spread them over N worker "
         "processes (for envs with heavy steps, e.g. WebShop search).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_kwargs_belong_to_the_default_env(cls, data: Any) -> Any:
+        # The default kwargs are Sokoban's; another env starts from its own defaults.
+        changed = isinstance(data, dict) and data.get("id", DEFAULT_ENV_ID) != DEFAULT_ENV_ID
+        if changed and "kwargs" not in data:
+            data = {**data, "kwargs": {}}
+        return data
 
 
 class TrialSection(_Section):
@@ -153,7 +173,8 @@ class AlgorithmSection(_Section):
     """Returns, advantages and the invalid-action penalty."""
 
     estimator: str = Field(
-        "gigpo", description="Advantage estimator name in the lamer.estimators registry."
+        DEFAULT_ESTIMATOR,
+        description="Advantage estimator name in the lamer.estimators registry.",
     )
     estimator_params: dict[str, Any] = Field(
         default_factory=lambda: {"mode": "mean_norm", "step_advantage_w": 1.0},
@@ -164,6 +185,23 @@ class AlgorithmSection(_Section):
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )
+    token_reward: Literal["score", "step_return"] = Field(
+        "score",
+        description="Reward that token-level estimators (gae, reinforce_pp) see at each row's "
+        "last response token: 'score' = the attempt's episode score (the reference), "
+        "'step_return' = the discounted cross-attempt return; both minus the invalid-action penalty.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_params_belong_to_the_default_estimator(cls, data: Any) -> Any:
+        # The default params are GiGPO's; another estimator starts from its own defaults.
+        changed = (
+            isinstance(data, dict) and data.get("estimator", DEFAULT_ESTIMATOR) != DEFAULT_ESTIMATOR
+        )
+        if changed and "estimator_params" not in data:
+            data = {**data, "estimator_params": {}}
+        return data
 
 
 class EngineSection(_Section):
@@ -274,6 +312,10 @@ class LaMerConfig(_Section):
         description="PPO update.",
     )
     eval: EvalSection = Field(default_factory=EvalSection, description="Evaluation.")
+    critic: CriticConfig = Field(
+        default_factory=CriticConfig,
+        description="Value model, trained only when the estimator learns from values (gae).",
+    )
 
     @model_validator(mode="after")
     def _actor_scores_like_the_rollout(self) -> LaMerConfig:
@@ -308,47 +350,6 @@ def resolve_config_path(name_or_path: str | Path) -> Path | Traversable:
     raise ConfigError(f"config file {name!r} not found; shipped configs: {shipped_config_names()}")
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"a.b=value"`` -> (["a", "b"], value parsed as YAML)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"override {text!r} must look like section.field=value")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as error:
-        raise ConfigError(f"override {key}: value {raw!r} is not valid YAML ({error})") from error
-    return key.strip().split("."), value
-
-
-def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
-    """Set ``data[path[0]]...[path[-1]] = value``, checking each key against the schema."""
-    model: type[BaseModel] | None = LaMerConfig
-    node = data
-    for depth, key in enumerate(path):
-        dotted = ".".join(path[: depth + 1])
-        if model is not None:
-            fields = model.model_fields
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown config key {dotted!r}; valid keys here: {sorted(fields)}"
-                )
-            annotation = fields[key].annotation
-            model = (
-                annotation
-                if inspect.isclass(annotation) and issubclass(annotation, BaseModel)
-                else None
-            )
-        if depth == len(path) - 1:
-            node[key] = value
-            return
-        child = node.get(key)
-        if child is None:
-            child = node[key] = {}
-        elif not isinstance(child, dict):
-            raise ConfigError(f"config key {dotted!r} is a value, not a section")
-        node = child
-
-
 def format_validation_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -359,22 +360,29 @@ def format_validation_error(error: ValidationError) -> str:
     return "invalid config:\n" + "\n".join(lines)
 
 
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    resolved = resolve_config_path(path)
+    try:
+        loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{resolved} must hold a mapping of sections")
+    return loaded or {}
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> LaMerConfig:
-    """Defaults <- YAML file (optional) <- ``a.b=value`` overrides, then validation and
-    the checks that need other packages (estimator name and parameters)."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        resolved = resolve_config_path(path)
-        try:
-            loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{resolved} must hold a mapping of sections")
-        data = loaded or {}
-    for text in overrides:
-        keys, value = parse_override(text)
-        apply_override(data, keys, value)
+    """Defaults <- YAML file (optional) <- ``a.b=value`` overrides (layering rules:
+    :mod:`lamer_train.overrides`), then validation and the checks that need other
+    packages (estimator name and parameters)."""
+    data = LaMerConfig().model_dump(mode="json")
+    try:
+        if path is not None:
+            data = merge_layer(data, _read_yaml(path), LaMerConfig, whole_mappings=True)
+        layer = overrides_layer(LaMerConfig, overrides)
+        data = merge_layer(data, layer, LaMerConfig, whole_mappings=False)
+    except OverrideError as error:
+        raise ConfigError(str(error)) from None
     try:
         config = LaMerConfig.model_validate(data)
     except ValidationError as error:

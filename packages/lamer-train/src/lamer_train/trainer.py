@@ -4,12 +4,14 @@ One iteration, top to bottom (:meth:`Trainer.train_iteration`):
 
 1. take the next ``tasks_per_iteration`` training seeds (never a held-out one) and play
    ``group_size`` trials of each with the current policy (:func:`run_trials`);
-2. flatten the trials into a :class:`~lamer_core.StepBatch` (one row per response),
-   compute cross-attempt returns and the episode scores (minus the invalid-action
-   penalty), and the estimator's per-row advantage (GiGPO by default; the baselines
-   differ only in config);
-3. one PPO update of the actor over the rows (the advantage is broadcast over each
-   row's response tokens), then hand the new weights to the engine.
+2. flatten the trials once into the row table, a :class:`~lamer_core.StepBatch` (one
+   row per response, with its token ids and rollout log-probs);
+3. cross-attempt returns -> invalid-action penalty -> estimator
+   (:func:`~lamer_train.advantages.compute_advantages`; GiGPO by default, the baselines
+   differ only in config): one advantage per row or per response token; an estimator
+   that learns from values (GAE) gets the critic's values, and the critic
+   (:mod:`lamer_train.critic`) is updated towards the estimator's value targets;
+4. one PPO update of the actor over the rows, then hand the new weights to the engine.
 
 Every ``eval.every`` iterations the policy plays the held-out tasks; every
 ``run.checkpoint_every`` iterations a checkpoint lands (see :mod:`lamer_train.checkpoint`).
@@ -30,13 +32,13 @@ import torch
 from rich.console import Console
 
 import lamer_envs
-from lamer_algos import Estimator, get_estimator
-from lamer_algos.batch import AdvantageInput
+from lamer_algos import get_estimator, value_targets
 from lamer_core.records import StepBatch, Trial
 from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
+from lamer_train.advantages import compute_advantages, rollout_batch
 from lamer_train.async_trials import run_trials_async
 from lamer_train.checkpoint import (
     TrainerState,
@@ -44,7 +46,8 @@ from lamer_train.checkpoint import (
     restore_rng_states,
     save_checkpoint,
 )
-from lamer_train.config import AlgorithmSection, LaMerConfig
+from lamer_train.config import LaMerConfig
+from lamer_train.critic import Critic, build_value_model, value_metrics
 from lamer_train.engines.factory import build_engine
 from lamer_train.evaluation import (
     eval_task_seeds,
@@ -92,45 +95,13 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(max(threads, 1))
 
 
-def rollout_advantages(
-    trials: list[Trial], algorithm: AlgorithmSection, estimator: Estimator | None = None
-) -> tuple[np.ndarray, StepBatch]:
-    """One advantage per training row (row order: the trials' turns, in order).
-
-    Cross-attempt returns (``step_gamma`` inside an attempt, ``traj_gamma`` across),
-    episode scores minus ``invalid_action_penalty_coef`` per invalid row, then the
-    estimator (``algorithm.estimator`` with ``algorithm.estimator_params``).
-    """
-    estimator = estimator or get_estimator(algorithm.estimator)
-    batch = StepBatch.from_trials(trials)
-    inputs = AdvantageInput.from_step_batch(
-        batch,
-        step_gamma=algorithm.step_gamma,
-        traj_gamma=algorithm.traj_gamma,
-        invalid_action_penalty=algorithm.invalid_action_penalty_coef,
-    )
-    advantages = np.asarray(estimator(inputs, **algorithm.estimator_params), dtype=np.float64)
-    if advantages.shape != (len(batch),):
-        raise ValueError(
-            f"estimator {algorithm.estimator!r} returned shape {advantages.shape}; the trainer "
-            f"takes one advantage per row ({len(batch)},) (token-level estimators need a "
-            "response mask the trainer does not build yet)"
-        )
-    return advantages, batch
-
-
-def training_samples(trials: list[Trial]) -> list[tuple[list[int], list[int]]]:
-    """``(prompt_ids, response_ids)`` of every row, in the order of :func:`rollout_advantages`."""
-    samples = []
-    for trial in trials:
-        for turn in trial.turns:
-            if turn.prompt_ids is None or turn.response_ids is None:
-                raise ValueError(
-                    f"trial {trial.trajectory_id}: a {turn.phase} turn has no token ids; "
-                    "the engine must return prompt and response ids"
-                )
-            samples.append((turn.prompt_ids, turn.response_ids))
-    return samples
+def update_samples(batch: StepBatch) -> list[tuple[np.ndarray, ...]]:
+    """The row table's ``(prompt_ids, response_ids[, rollout_log_probs])`` per row, the
+    actor's and critic's input (the log-probs feed truncated importance sampling)."""
+    columns = [batch.prompt_ids, batch.response_ids]
+    if batch.rollout_log_probs is not None:
+        columns.append(batch.rollout_log_probs)
+    return list(zip(*columns, strict=True))
 
 
 class Trainer:
@@ -183,6 +154,16 @@ class Trainer:
             self.eval_envs = self.envs
         self.held_out = set(eval_task_seeds(seed, evaluation.num_tasks))
         self.estimator = get_estimator(config.algorithm.estimator)
+        # An estimator that learns from values (GAE) switches the critic on.
+        self.critic: Critic | None = None
+        if value_targets(self.estimator) is not None:
+            self.critic = Critic(
+                build_value_model(model, config.critic, seed=derive_seed(seed, "critic-init")),
+                config.critic,
+                mini_batch_size=config.actor.mini_batch_size,
+                micro_batch_size=config.actor.micro_batch_size,
+                pad_id=self.actor.pad_id,
+            )
         self.state = TrainerState(iteration=0, data_position=0)
 
     def close(self) -> None:
@@ -201,12 +182,20 @@ class Trainer:
             self.state,
             self.actor.state_dict(),
             keep_last=self.config.run.keep_checkpoints,
+            critic_state=self.critic.state_dict() if self.critic is not None else None,
         )
 
     def restore(self, path: Path) -> None:
         """Continue from a checkpoint (a checkpoint folder or a run folder)."""
         loaded = load_checkpoint(path, map_location=self.config.run.device)
         self.actor.load_state_dict(loaded.actor_state)
+        if self.critic is not None:
+            if loaded.critic_state is None:
+                raise ValueError(
+                    f"{loaded.path} holds no critic state, but estimator "
+                    f"{self.config.algorithm.estimator!r} trains a critic"
+                )
+            self.critic.load_state_dict(loaded.critic_state)
         self.engine.load_weights(self.actor.model.state_dict())
         restore_rng_states(loaded.rng)
         self.state = loaded.state
@@ -253,14 +242,24 @@ class Trainer:
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
         rollout_done = time.perf_counter()
 
-        advantages, batch = rollout_advantages(trials, self.config.algorithm, self.estimator)
-        samples = training_samples(trials)
+        # One row table: a row per response, with its token ids and rollout log-probs.
+        batch = rollout_batch(trials)
+        samples = update_samples(batch)
+        values = self.critic.compute_values(samples) if self.critic is not None else None
+        # Cross-attempt returns -> invalid-action penalty -> estimator.
+        estimate = compute_advantages(batch, self.config.algorithm, self.estimator, values)
+        advantages = estimate.advantages
         advantages_done = time.perf_counter()
 
         progress.phase("update", iteration)
         sleep = getattr(self.engine, "sleep", None)
         if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
             sleep()
+        critic_metrics: dict[str, float] = {}
+        if self.critic is not None and values is not None:
+            targets = estimate.value_targets
+            critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
+            critic_metrics.update(self.critic.update(samples, values, targets))
         actor_metrics = self.actor.update(samples, advantages)
         synced = time.perf_counter()
         self.engine.load_weights(self.actor.model.state_dict())
@@ -283,9 +282,14 @@ class Trainer:
         metrics["rollout/play_reward_mean"] = (
             float(batch.reward[plays].mean()) if plays.any() else 0.0
         )
-        metrics["advantage/mean"] = float(advantages.mean()) if len(advantages) else 0.0
-        metrics["advantage/abs_mean"] = float(np.abs(advantages).mean()) if len(advantages) else 0.0
+        # Token-level advantages: statistics over response tokens only.
+        valid = (
+            advantages[estimate.inputs.response_mask > 0] if estimate.token_level else advantages
+        )
+        metrics["advantage/mean"] = float(valid.mean()) if valid.size else 0.0
+        metrics["advantage/abs_mean"] = float(np.abs(valid).mean()) if valid.size else 0.0
         metrics.update({f"actor/{k}": float(v) for k, v in actor_metrics.items()})
+        metrics.update({f"critic/{k}": float(v) for k, v in critic_metrics.items()})
 
         rollout_s = rollout_done - started
         update_s = update_done - advantages_done

@@ -1,0 +1,266 @@
+"""The critic: a causal-LM backbone with a scalar value head, trained by clipped regression.
+
+For a row ``(prompt, response)`` the critic gives one value per response token:
+``V_j`` is read at the position that predicts response token ``j``, i.e. the state
+after the prompt and the first ``j`` response tokens (as the reference reads
+``values[:, -R-1:-1]``). Values are zero beyond a row's response.
+
+One :meth:`Critic.update` per rollout, after the advantages: ``ppo_epochs`` passes over
+mini-batches of rows, one AdamW step each, gradients accumulated over micro-batches
+exactly as in the actor. The loss per token is the PPO clipped value loss (Schulman et
+al. 2017, as in verl / TRL)::
+
+    V_clip = V_old + clip(V - V_old, -value_clip, value_clip)
+    L      = max((V - G)^2, (V_clip - G)^2)
+
+with ``G`` the estimator's value targets (GAE: ``A_raw + V_old``), aggregated like the
+actor's loss (``loss_agg_mode``). Note: the reference's loss has no 1/2 factor, nor do we.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForCausalLM, PreTrainedModel
+
+from lamer_train.actor_config import LossAggMode
+from lamer_train.critic_config import CriticConfig
+from lamer_train.padding import micro_batches, pack_rows, pad_tensors
+from lamer_train.ppo_loss import agg_loss, masked_mean
+
+Sample = tuple[Sequence[int], ...]
+
+
+class ValueModel(torch.nn.Module):
+    """A decoder backbone (no LM head) and a linear head giving one value per position."""
+
+    def __init__(self, backbone: torch.nn.Module, hidden_size: int, seed: int = 0) -> None:
+        super().__init__()
+        self.backbone = backbone
+        parameter = next(backbone.parameters())
+        self.value_head = torch.nn.Linear(
+            hidden_size, 1, dtype=parameter.dtype, device=parameter.device
+        )
+        # Small seeded initial head (values start near 0); the global RNG is untouched.
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            weight = torch.randn(self.value_head.weight.shape, generator=generator) * 0.02
+            self.value_head.weight.copy_(weight)
+            self.value_head.bias.zero_()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        position_ids: torch.Tensor,
+        keep_last: int,
+    ) -> torch.Tensor:
+        """float32 values ``(rows, keep_last)`` of the last ``keep_last`` positions."""
+        hidden = self.backbone(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            use_cache=False,
+        ).last_hidden_state[:, -keep_last:, :]
+        return self.value_head(hidden).squeeze(-1).float()
+
+
+def build_value_model(policy: PreTrainedModel, config: CriticConfig, seed: int = 0) -> ValueModel:
+    """The critic's network: a copy of the policy's backbone (``name_or_path=None``) or the
+    backbone of a local causal-LM checkpoint, plus a fresh value head."""
+    dtype = next(policy.parameters()).dtype
+    if config.name_or_path is None:
+        source = copy.deepcopy(policy)
+    else:
+        path = Path(config.name_or_path)
+        if not path.is_dir():
+            raise FileNotFoundError(
+                f"critic.name_or_path={config.name_or_path!r} is not a local checkpoint directory"
+            )
+        source = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype)
+    backbone = source.get_decoder()
+    model = ValueModel(backbone, source.config.hidden_size, seed=seed)
+    return model.to(next(policy.parameters()).device)
+
+
+def value_loss(
+    values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    response_mask: torch.Tensor,
+    *,
+    value_clip: float | None,
+    loss_agg_mode: LossAggMode = "token-mean",
+    normaliser: float | None = None,
+    horizon: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(loss, clipfrac)``: the clipped value loss of the module docstring; ``clipfrac``
+    is the fraction of valid tokens where the clipped term was the larger one."""
+    unclipped = (values - returns).square()
+    if value_clip is None:
+        losses, clipfrac = unclipped, torch.zeros((), device=values.device)
+    else:
+        clipped_values = old_values + (values - old_values).clamp(-value_clip, value_clip)
+        clipped = (clipped_values - returns).square()
+        losses = torch.maximum(unclipped, clipped)
+        clipfrac = masked_mean((clipped > unclipped).float(), response_mask)
+    loss = agg_loss(losses, response_mask, loss_agg_mode, normaliser=normaliser, horizon=horizon)
+    return loss, clipfrac
+
+
+def value_metrics(values: np.ndarray, returns: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """Rollout-time values against their targets, over valid tokens: means and the
+    explained variance ``1 - Var(G - V) / Var(G)`` (1 = perfect, 0 = no better than a
+    constant; the reference adds 1e-5 to the denominator, so do we)."""
+    valid = np.asarray(mask) > 0
+    if not valid.any():
+        return {}
+    v, g = values[valid], returns[valid]
+    return {
+        "values_mean": float(v.mean()),
+        "returns_mean": float(g.mean()),
+        "explained_variance": float(1.0 - np.var(g - v) / (np.var(g) + 1e-5)),
+    }
+
+
+class Critic:
+    """Value model + its optimizer.
+
+    Args:
+        model: a :class:`ValueModel`.
+        config: :class:`~lamer_train.critic_config.CriticConfig`.
+        mini_batch_size, micro_batch_size: used where ``config`` leaves them ``None``.
+        pad_id: token id used for padding (never attended to).
+    """
+
+    def __init__(
+        self,
+        model: ValueModel,
+        config: CriticConfig,
+        *,
+        mini_batch_size: int,
+        micro_batch_size: int,
+        pad_id: int = 0,
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.mini_batch_size = config.mini_batch_size or mini_batch_size
+        self.micro_batch_size = min(
+            config.micro_batch_size or micro_batch_size, self.mini_batch_size
+        )
+        self.pad_id = pad_id
+        self.optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=config.lr,
+            betas=config.betas,
+            weight_decay=config.weight_decay,
+        )
+        self.updates_done = 0
+
+    def _values(self, rows: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Values ``(rows, R)`` (zero past each response) and the response mask."""
+        packed = pack_rows(rows, self.pad_id, next(self.model.parameters()).device)
+        width = packed.response_mask.shape[1]
+        # Position P-1+j holds the state before response token j: the last R+1 positions
+        # minus the final one (which follows the last token).
+        values = self.model(
+            packed.input_ids, packed.attention_mask, packed.position_ids, keep_last=width + 1
+        )[:, :-1]
+        return values * packed.response_mask, packed.response_mask
+
+    def compute_values(self, samples: Sequence[Sample]) -> np.ndarray:
+        """float64 ``(n, T)`` values of every row's response tokens, ``T`` = the longest
+        response (at least 1), zero past each response; no gradients."""
+        width = max(1, max((len(sample[1]) for sample in samples), default=0))
+        out = np.zeros((len(samples), width), dtype=np.float64)
+        rows = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
+        self.model.eval()
+        with torch.no_grad():
+            for chunk in micro_batches(rows, samples, self.micro_batch_size):
+                values, _ = self._values([samples[i] for i in chunk])
+                for slot, row in enumerate(chunk):
+                    length = len(samples[row][1])
+                    out[row, :length] = values[slot, :length].double().cpu().numpy()
+        return out
+
+    def update(
+        self, samples: Sequence[Sample], old_values: np.ndarray, returns: np.ndarray
+    ) -> dict[str, float]:
+        """One critic update; ``old_values`` are :meth:`compute_values` of the same rows
+        (before this update) and ``returns`` the value targets, both ``(n, >= T)``."""
+        config = self.config
+        if old_values.shape != returns.shape or len(old_values) != len(samples):
+            raise ValueError(
+                f"critic update: {len(samples)} rows, values {old_values.shape}, "
+                f"returns {returns.shape}"
+            )
+        usable = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
+        sums = {"value_loss": 0.0, "value_clipfrac": 0.0, "grad_norm": 0.0}
+        steps = 0
+        if not usable:
+            return {}
+        device = next(self.model.parameters()).device
+        self.model.train()
+        for _ in range(config.ppo_epochs):
+            for start in range(0, len(usable), self.mini_batch_size):
+                mini = usable[start : start + self.mini_batch_size]
+                tokens = sum(len(samples[i][1]) for i in mini)
+                normaliser = (
+                    float(tokens) if config.loss_agg_mode == "token-mean" else float(len(mini))
+                )
+                horizon = max(len(samples[i][1]) for i in mini)
+                self.optimizer.zero_grad(set_to_none=True)
+                for chunk in micro_batches(mini, samples, self.micro_batch_size):
+                    values, mask = self._values([samples[i] for i in chunk])
+                    width = mask.shape[1]
+                    old = pad_tensors([old_values[i, :width] for i in chunk], width, device)
+                    target = pad_tensors([returns[i, :width] for i in chunk], width, device)
+                    loss, clipfrac = value_loss(
+                        values,
+                        old,
+                        target,
+                        mask,
+                        value_clip=config.value_clip,
+                        loss_agg_mode=config.loss_agg_mode,
+                        normaliser=normaliser,
+                        horizon=horizon,
+                    )
+                    loss.backward()
+                    micro_tokens = float(mask.sum())
+                    sums["value_loss"] += float(loss.detach())
+                    sums["value_clipfrac"] += float(clipfrac) * micro_tokens / tokens
+                grad_norm = torch.nn.utils.clip_grad_norm_(
+                    self.model.parameters(), config.grad_clip
+                )
+                if hasattr(grad_norm, "full_tensor"):  # FSDP2: a DTensor holding the global norm
+                    grad_norm = grad_norm.full_tensor()
+                if torch.isfinite(grad_norm):
+                    self.optimizer.step()
+                    steps += 1
+                self.optimizer.zero_grad(set_to_none=True)
+                sums["grad_norm"] += float(grad_norm)
+        self.updates_done += 1
+        self.model.eval()
+        passes = max(config.ppo_epochs * -(-len(usable) // self.mini_batch_size), 1)
+        metrics = {name: total / passes for name, total in sums.items()}
+        metrics["optimizer_steps"] = float(steps)
+        return metrics
+
+    # -- checkpointing ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Value model weights (backbone + head), optimizer state and the update counter."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "updates_done": self.updates_done,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates_done = int(state.get("updates_done", 0))
