@@ -6,8 +6,6 @@ One engine serves the whole module (vLLM takes seconds to a minute to start). Ma
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 import torch
