@@ -107,7 +107,9 @@ def main() -> None:
     spread_stop_logit(model, tokenizer, first_prompts, args.stop_spread)
 
     started = time.perf_counter()
-    engine = VLLMEngine.from_model(model, tokenizer, seed=0, max_num_seqs=256, kv_cache_gib=2)
+    engine = VLLMEngine.from_model(
+        model, tokenizer, seed=0, dtype="float32", max_num_seqs=256, kv_cache_gib=2
+    )
     print(f"model {params / 1e6:.1f}M parameters; vLLM start {time.perf_counter() - started:.1f}s")
     sampling = SamplingConfig(temperature=1.0, max_new_tokens=args.max_new_tokens)
     engine.generate(first_prompts, sampling, seed=0)  # first-call warm-up

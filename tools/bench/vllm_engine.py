@@ -105,7 +105,7 @@ def main() -> None:
     )
 
     started = time.perf_counter()
-    engine = VLLMEngine.from_model(model, tokenizer, seed=0, max_num_seqs=256)
+    engine = VLLMEngine.from_model(model, tokenizer, seed=0, dtype="float32", max_num_seqs=256)
     print(f"vLLM engine start: {time.perf_counter() - started:.1f}s")
     engine.generate(prompts[:2], sampling, seed=0)  # first-call warm-up
 
@@ -152,7 +152,7 @@ def main() -> None:
     if not args.quick:
         small = build_tiny_model(tokenizer, SIZES["5M"], seed=0).eval()
         small_params = sum(p.numel() for p in small.parameters())
-        small_engine = VLLMEngine.from_model(small, tokenizer, seed=0)
+        small_engine = VLLMEngine.from_model(small, tokenizer, seed=0, dtype="float32")
         small_state = small.state_dict()
         small_s = best_of(3, lambda: small_engine.load_weights(small_state))
         print(

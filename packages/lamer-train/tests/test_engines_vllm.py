@@ -59,7 +59,9 @@ def policy(tokenizer):
 
 @pytest.fixture(scope="module")
 def engine(policy, tokenizer):
-    engine = VLLMEngine.from_model(policy, tokenizer, seed=0, kv_cache_gib=0.25, max_num_seqs=64)
+    engine = VLLMEngine.from_model(
+        policy, tokenizer, seed=0, dtype="float32", kv_cache_gib=0.25, max_num_seqs=64
+    )
     yield engine
     engine.close()
 

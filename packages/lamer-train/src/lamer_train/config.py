@@ -217,7 +217,9 @@ class EngineSection(_Section):
         False, description="Qwen3 chat-template switch; the paper disables thinking."
     )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "auto", description="vLLM: weight and compute dtype ('auto' = the checkpoint's)."
+        "auto",
+        description="vLLM: weight and compute dtype ('auto' = the tiny model's own dtype, or "
+        "a checkpoint's; vLLM runs a float32 checkpoint in 16 bits).",
     )
     max_model_len: int | None = Field(
         None, ge=64, description="vLLM: longest prompt + response (None = the model's maximum)."

