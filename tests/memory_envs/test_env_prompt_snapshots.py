@@ -23,13 +23,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lamer_memory import MEMORY_MODES, PromptConfig, TurnRecord, parse_reflection
+from lamer_memory import (
+    MEMORY_MODES,
+    PromptConfig,
+    TrialMemory,
+    TurnRecord,
+    parse_reflection,
+    play_messages,
+    render_messages,
+)
 from lamer_memory.testing import (
     UPDATE_SNAPSHOTS_ENV,
     check_snapshot,
@@ -365,3 +373,32 @@ def test_live_env_trial_builds_every_prompt(name):
             recorded.attempts[2][min(LATER_TURN, len(recorded.attempts[2])) - 1].observation in text
         )
     assert recorded.attempts[0][-1].observation in _reflect_text(recorded)
+
+
+@pytest.mark.parametrize("turns_played", [0, LATER_TURN])
+def test_first_attempt_prompt_is_the_same_for_every_method(transcript, turns_played):
+    """Attempt 1 reads the same for LaMer (any memory mode, 3 attempts) and for the
+    single-attempt baselines (mode none, 1 attempt): no retry hint, attempt counter or
+    anything else that only LaMer would see. From attempt 2 on, memory adds its part."""
+    _, recorded = transcript
+    turns = recorded.attempts[0][:turns_played]
+    available = None if recorded.available is None else recorded.available[0][len(turns)]
+    base = PromptConfig(max_prompt_tokens=recorded.max_prompt_tokens)
+    prompts = {}
+    for mode in MEMORY_MODES:
+        for attempts in (1, 3):
+            memory = TrialMemory(recorded.initial_observation)
+            for turn in turns:
+                memory.record_turn(turn.action, turn.observation, turn.reward)
+            prompts[(mode, attempts)] = play_messages(
+                memory,
+                rules=recorded.rules,
+                action_format=recorded.action_format,
+                config=replace(base, mode=mode, num_attempts=attempts),
+                available_actions=available,
+            )
+    baseline = prompts[("none", 1)]
+    for key, messages in prompts.items():
+        assert messages == baseline, f"attempt-1 prompt of {key} differs from the baseline's"
+    text = render_messages(baseline)
+    assert "Attempt 1 of" not in text and "several attempts" not in text

@@ -21,24 +21,29 @@ import sys
 import tempfile
 import time
 
+#: name -> (arguments, expected exit code: 2 = config error, which must never start a run)
 COMMANDS = {
-    "--help": ["--help"],
-    "show-config": ["show-config"],
-    "show-config --config lamer_webshop": ["show-config", "--config", "lamer_webshop"],
-    "list": ["list"],
-    "config error (bad value)": ["trial.group_size=-1"],
-    "config error (estimator)": ["algorithm.estimator=gae"],
-    "config error (env kwargs)": ["env.kwargs.num_boxes=0"],
+    "--help": (["--help"], 0),
+    "show-config": (["show-config"], 0),
+    "show-config --config lamer_webshop": (["show-config", "--config", "lamer_webshop"], 0),
+    "list": (["list"], 0),
+    "config error (bad value)": (["trial.group_size=-1"], 2),
+    "config error (estimator params)": (["algorithm.estimator_params.mode=nonsense"], 2),
+    "config error (env kwargs)": (["env.kwargs.num_boxes=0"], 2),
 }
 REFERENCE = [sys.executable, "-c", "import torch, transformers"]
 
 
-def _time(command: list[str], runs: int) -> tuple[float, float]:
+def _time(command: list[str], runs: int, expected: int = 0) -> tuple[float, float]:
     walls, cpus = [], []
     for _ in range(runs):
         before = os.times()
         started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        code = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120
+        ).returncode
+        if code != expected:
+            raise SystemExit(f"{command} exited with {code}, expected {expected}")
         walls.append(time.perf_counter() - started)
         after = os.times()
         cpus.append(
@@ -58,8 +63,9 @@ def main() -> None:
         print(
             f"{'reference: import torch, transformers':42s} wall {ref_wall:5.2f}s  cpu {ref_cpu:5.2f}s"
         )
-        for name, argv in COMMANDS.items():
-            wall, cpu = _time([sys.executable, "-m", "lamer_train.cli", *argv], args.runs)
+        for name, (argv, expected) in COMMANDS.items():
+            command = [sys.executable, "-m", "lamer_train.cli", *argv]
+            wall, cpu = _time(command, args.runs, expected)
             print(
                 f"{'lamer-train ' + name:42s} wall {wall:5.2f}s  cpu {cpu:5.2f}s  "
                 f"({wall / ref_wall:.2f}x the reference's wall time)"

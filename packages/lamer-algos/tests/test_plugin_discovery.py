@@ -31,8 +31,10 @@ print(json.dumps({"names": names, "advantage": fn(batch).tolist(),
 @pytest.mark.skipif(shutil.which("uv") is None, reason="needs the uv executable")
 def test_example_plugin_is_discovered_by_name_once_installed() -> None:
     command = ["uv", "run", "--isolated", "--no-project"]
-    for package in ("lamer-core", "lamer-algos", "lamer-algos-example"):
+    for package in ("lamer-core", "lamer-algos-example"):
         command += ["--with", f"./packages/{package}"]
+    # The conformance suite needs hypothesis, which only the testing extra brings.
+    command += ["--with", "lamer-algos[testing] @ ./packages/lamer-algos"]
     command += ["python", "-c", PROBE]
     completed = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False

@@ -187,3 +187,58 @@ def test_string_trajectory_ids_are_accepted() -> None:
     expected, _ = cross_attempt_returns(batch, step_gamma=0.95, traj_gamma=0.6)
     returns, _ = cross_attempt_returns(named, step_gamma=0.95, traj_gamma=0.6)
     np.testing.assert_array_equal(returns, expected)
+
+
+def _eq4_returns(batch: StepBatch, step_gamma: float, traj_gamma: float) -> np.ndarray:
+    """The paper's Eq. 4 written out as sums (rows in time order):
+    G_t^(n) = sum_l step_gamma^(l-t) r_l^(n) + sum_{m>n} traj_gamma^(m-n) g_0^(m)."""
+    out = np.zeros(len(batch))
+    for trajectory in np.unique(batch.trajectory_id):
+        rows = np.flatnonzero((batch.trajectory_id == trajectory) & ~batch.is_reflect)
+        attempts = sorted(set(batch.attempt[rows].tolist()))
+        plays = {a: rows[batch.attempt[rows] == a] for a in attempts}
+
+        def g(a: int, t: int, plays: dict = plays) -> float:
+            rewards = batch.reward[plays[a][t:]]
+            return float(sum(step_gamma**k * r for k, r in enumerate(rewards)))
+
+        for position, a in enumerate(attempts):
+            later = sum(
+                traj_gamma ** (j - position) * g(attempts[j], 0)
+                for j in range(position + 1, len(attempts))
+            )
+            for t, row in enumerate(plays[a]):
+                out[row] = g(a, t) + later
+        for row in np.flatnonzero((batch.trajectory_id == trajectory) & batch.is_reflect):
+            following = rows[batch.attempt[rows] == batch.attempt[row]]
+            out[row] = out[following[0]] if len(following) else 0.0
+    return out
+
+
+@PROPERTY
+@given(batch=step_batches(reflection=True), step_gamma=st.floats(0, 1), traj_gamma=st.floats(0, 1))
+def test_paper_eq4_form_matches_the_equation_written_as_sums(batch, step_gamma, traj_gamma):
+    returns, _ = cross_attempt_returns(
+        batch, step_gamma=step_gamma, traj_gamma=traj_gamma, form="paper_eq4"
+    )
+    np.testing.assert_allclose(returns, _eq4_returns(batch, step_gamma, traj_gamma), atol=1e-9)
+
+
+def test_paper_eq4_does_not_discount_later_attempts_by_step_gamma() -> None:
+    # One trial: attempt 0 has two rows (rewards 0, 0), attempt 1 one row (reward 1).
+    turns = [
+        Turn(attempt=0, phase="play", turn=0, prompt="", response="", reward=0.0),
+        Turn(attempt=0, phase="play", turn=1, prompt="", response="", reward=0.0),
+        Turn(attempt=1, phase="play", turn=0, prompt="", response="", reward=1.0),
+    ]
+    batch = StepBatch.from_trials([Trial(group_id=0, trajectory_id=0, seed=0, turns=turns)])
+    code, _ = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.6)
+    paper, _ = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.6, form="paper_eq4")
+    np.testing.assert_allclose(code, [0.5 * 0.6, 0.6, 1.0])
+    np.testing.assert_allclose(paper, [0.6, 0.6, 1.0])
+
+
+def test_unknown_return_form_is_refused() -> None:
+    batch = _batch_from_golden(CASES[0]["input"]["trajectories"])
+    with pytest.raises(ValueError, match="form must be one of"):
+        cross_attempt_returns(batch, step_gamma=0.9, traj_gamma=0.6, form="eq5")

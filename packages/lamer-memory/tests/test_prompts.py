@@ -56,9 +56,33 @@ def test_first_turn_shows_rules_initial_state_counters_and_answer_format():
     assert RULES in messages[0]["content"] and FORMAT in messages[0]["content"]
     user = _user(messages)
     assert START in user
-    assert "Attempt 1 of 3, turn 1 of 7." in user
+    assert "Turn 1 of 7." in user and "Attempt 1 of" not in user
     assert "<action></action>" in user
     assert "Earlier attempts" not in user
+
+
+def test_first_attempt_reads_the_same_for_every_mode_and_attempt_budget():
+    memory = _memory(0, 2)
+    baseline = play_messages(
+        memory,
+        rules=RULES,
+        action_format=FORMAT,
+        config=PromptConfig(mode="none", num_attempts=1),
+    )
+    for mode in ("reflection_only", "history_only", "history_and_reflection", "none"):
+        for attempts in (1, 3, 5):
+            config = PromptConfig(mode=mode, num_attempts=attempts)
+            messages = play_messages(memory, rules=RULES, action_format=FORMAT, config=config)
+            assert messages == baseline, (mode, attempts)
+    assert "several attempts" not in baseline[0]["content"]
+
+
+def test_later_attempts_add_the_retry_hint_and_the_attempt_counter():
+    messages = play_messages(
+        _memory(1, 0), rules=RULES, action_format=FORMAT, config=PromptConfig()
+    )
+    assert "several attempts" in messages[0]["content"]
+    assert "Attempt 2 of 3, turn 1 of 7." in _user(messages)
 
 
 def test_reflection_only_shows_every_reflection_but_no_earlier_turns():
@@ -156,7 +180,7 @@ def test_rewards_are_shown_compactly_and_negative_zero_as_zero():
     for reward in (-0.0, 0.0, 0.1 + 0.2, 10.9, -1.0):
         memory.record_turn("up", "obs", reward)
     user = _play(memory)
-    lines = [line for line in user.splitlines() if line.startswith("Turn ")]
+    lines = [line for line in user.splitlines() if line.startswith("Turn ") and "reward" in line]
     assert [line.split("reward ")[1] for line in lines] == ["0)", "0)", "0.3)", "10.9)", "-1)"]
 
 

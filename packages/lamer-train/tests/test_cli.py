@@ -87,7 +87,7 @@ def test_help_show_config_list_and_config_errors_never_import_torch(tmp_path):
         ("env.id=lamer/NoSuchEnv-v0", "env.id"),
         ("env.kwargs.num_boxes=0", "env.kwargs"),
         ("model.name_or_path=./no/such/checkpoint", "model.name_or_path"),
-        ("model.name_or_path=no-such-org/no-such-model-12345", "Hugging Face cache"),
+        ("model.name_or_path=no-such-org/no-such-model-12345", "no-such-org/no-such-model-12345"),
         ("model.tokenizer=./no/such/tokenizer", "model.tokenizer"),
     ],
 )

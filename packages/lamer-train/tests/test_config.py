@@ -71,13 +71,15 @@ def test_paper_settings_sokoban():
 
 def test_paper_settings_minesweeper_and_webshop():
     assert load_config("lamer_minesweeper").algorithm.traj_gamma == 0.6
-    # The reference's MineSweeper baseline scripts train with 3 attempts, no reflection.
+    # The paper's text: 1 attempt; the published scripts: 3 attempts with reflections.
     baseline = load_config("gigpo_minesweeper")
     assert (baseline.trial.group_size, baseline.trial.num_attempts, baseline.trial.reflection) == (
         24,
-        3,
+        1,
         False,
     )
+    scripted = load_config("gigpo_minesweeper_reference_script")
+    assert (scripted.trial.num_attempts, scripted.trial.reflection) == (3, True)
     webshop = load_config("lamer_webshop")
     assert (
         webshop.trial.tasks_per_iteration,

@@ -33,11 +33,15 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def _critic(tokenizer, **config) -> Critic:
+def _critic(tokenizer, compute_dtype="float32", **config) -> Critic:
     policy = build_tiny_model(tokenizer, TINY, seed=0)
     settings = CriticConfig(**config)
     return Critic(
-        build_value_model(policy, settings, seed=1), settings, mini_batch_size=4, micro_batch_size=2
+        build_value_model(policy, settings, seed=1),
+        settings,
+        mini_batch_size=4,
+        micro_batch_size=2,
+        compute_dtype=compute_dtype,
     )
 
 
@@ -133,3 +137,12 @@ def test_a_missing_critic_checkpoint_is_named(tokenizer, tmp_path):
     policy = build_tiny_model(tokenizer, TINY, seed=0)
     with pytest.raises(FileNotFoundError, match=r"critic\.name_or_path"):
         build_value_model(policy, CriticConfig(name_or_path=str(tmp_path / "nope")))
+
+
+def test_bfloat16_compute_values_are_close_to_float32_and_update_float32_weights(tokenizer):
+    samples = _samples(tokenizer)
+    exact, mixed = _critic(tokenizer), _critic(tokenizer, compute_dtype="bfloat16")
+    values = mixed.compute_values(samples)
+    np.testing.assert_allclose(values, exact.compute_values(samples), atol=0.05)
+    mixed.update(samples, values, values + 1.0)
+    assert all(p.dtype == torch.float32 for p in mixed.model.parameters())

@@ -9,11 +9,11 @@ from transformers import Qwen3ForCausalLM
 from lamer_train.model_factory import (
     ModelConfig,
     build_tiny_model,
-    load_model,
     load_policy,
     load_tokenizer,
     stop_token_ids,
 )
+from lamer_train.model_source import ModelSourceError, check_model_source
 
 SMALL = ModelConfig(
     tiny_hidden_size=16,
@@ -90,16 +90,21 @@ def test_model_config_rejects_unknown_field():
         ModelConfig(tiny_hiden_size=3)
 
 
-def test_missing_checkpoint_directory_raises_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="neither 'tiny' nor a local checkpoint"):
-        load_model(ModelConfig(name_or_path=str(tmp_path / "nowhere")))
+def test_missing_model_folder_is_a_one_line_source_error(tmp_path):
+    with pytest.raises(ModelSourceError, match="no such checkpoint folder"):
+        check_model_source(ModelConfig(name_or_path=str(tmp_path / "nowhere")))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelSourceError, match=r"without config\.json"):
+        check_model_source(ModelConfig(name_or_path=str(tmp_path / "empty")))
 
 
 def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path):
     model = build_tiny_model(tokenizer, SMALL, seed=2)
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    loaded, loaded_tokenizer = load_policy(ModelConfig(name_or_path=str(tmp_path)))
+    config = ModelConfig(name_or_path=str(tmp_path))
+    assert check_model_source(config) == "local"
+    loaded, loaded_tokenizer = load_policy(config)
     ids = torch.tensor([tokenizer("push the box").input_ids])
     with torch.no_grad():
         assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
@@ -139,9 +144,9 @@ def test_truncated_tokenizer_size_out_of_range_is_rejected(name):
         load_tokenizer(name)
 
 
-def test_unknown_tokenizer_name_raises_clear_error():
+def test_missing_tokenizer_folder_raises_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not 'qwen3', 'qwen3-N'"):
-        load_tokenizer("no-such-tokenizer")
+        load_tokenizer(str(tmp_path / "no-such-tokenizer"))
 
 
 def test_tiny_default_uses_the_truncated_qwen3_tokenizer():

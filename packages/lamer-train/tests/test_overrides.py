@@ -9,7 +9,14 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
+from lamer_train.config import (
+    SHIPPED_CONFIGS,
+    ConfigError,
+    LaMerConfig,
+    config_to_yaml,
+    load_config,
+    shipped_config_names,
+)
 
 
 def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -167,3 +174,11 @@ def test_any_single_override_changes_that_field_only(field_and_value):
         assume(False)  # a value the field's bounds refuse: not a counterexample
         raise
     assert _changed(DEFAULTS, config) == {field}
+
+
+@pytest.mark.parametrize("name", shipped_config_names())
+def test_shipped_config_means_the_same_alone_or_layered_on_the_defaults(name):
+    # A shipped config spells out every section field it relies on, so the CPU default's
+    # values (e.g. actor.mini_batch_size 32) never slip into a paper setting unseen.
+    data = yaml.safe_load((SHIPPED_CONFIGS / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert LaMerConfig.model_validate(data) == load_config(name)

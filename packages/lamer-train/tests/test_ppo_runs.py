@@ -4,11 +4,6 @@ with its critic's state."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -44,7 +39,7 @@ def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path):
     code = main([f"run.output_dir={tmp_path}", "run.name=run", *overrides, *TINY])
     assert code == 0
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1]
+    assert [r["iteration"] for r in rows] == [1, 2]
     for row in rows:
         assert row["actor/optimizer_steps"] >= 1
         assert row["advantage/abs_mean"] > 0
@@ -58,26 +53,13 @@ def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path):
         assert checkpoint.critic_state is None
 
 
-def test_killed_gae_run_resumes_with_its_critic(tmp_path):
+def test_killed_gae_run_resumes_with_its_critic(tmp_path, kill_after_first_checkpoint):
     run_dir = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "lamer_train.cli", f"run.output_dir={tmp_path}", "run.name=run",
-        "algorithm.estimator=gae", "algorithm.estimator_params={}", *TINY, "run.iterations=3",
+    arguments = [
+        f"run.output_dir={tmp_path}", "run.name=run", "algorithm.estimator=gae",
+        "algorithm.estimator_params={}", *TINY, "run.iterations=3",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while latest_checkpoint(run_dir) is None:
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint within 10 minutes"
-            time.sleep(0.2)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stderr.close()
+    kill_after_first_checkpoint(arguments, run_dir)
     killed = load_checkpoint(run_dir)
     assert 1 <= killed.state.iteration < 3
     assert killed.critic_state["updates_done"] == killed.state.iteration
@@ -85,7 +67,7 @@ def test_killed_gae_run_resumes_with_its_critic(tmp_path):
 
     assert main(["--resume", str(run_dir)]) == 0
     rows = read_metrics(Path(run_dir) / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1, 2]
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
     final = load_checkpoint(run_dir)
     # A critic rebuilt from scratch on resume would count fewer updates.
     assert final.critic_state["updates_done"] == 3

@@ -3,14 +3,9 @@ metrics cover every iteration exactly once."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from lamer_train.checkpoint import latest_checkpoint, load_checkpoint
+from lamer_train.checkpoint import load_checkpoint
 from lamer_train.cli import main
 from lamer_train.report import read_metrics
 
@@ -27,35 +22,16 @@ TINY = [
 ]  # fmt: skip
 
 
-def test_killed_run_resumes_without_repeated_or_missing_iterations(tmp_path):
+def test_killed_run_resumes_without_repeated_or_missing_iterations(
+    tmp_path, kill_after_first_checkpoint
+):
     run_dir = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "lamer_train.cli",
-        f"run.output_dir={tmp_path}",
-        "run.name=run",
-        *TINY,
-    ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while latest_checkpoint(run_dir) is None:
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint within 10 minutes"
-            time.sleep(0.2)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stderr.close()
+    kill_after_first_checkpoint([f"run.output_dir={tmp_path}", "run.name=run", *TINY], run_dir)
     killed_at = load_checkpoint(run_dir).state.iteration
     assert 1 <= killed_at < 4  # killed mid-run, not after the end
 
     assert main(["--resume", str(run_dir)]) == 0
     rows = read_metrics(Path(run_dir) / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1, 2, 3]
+    assert [r["iteration"] for r in rows] == [1, 2, 3, 4]
     final = load_checkpoint(run_dir).state
     assert final.iteration == 4 and final.data_position == 4 * 2

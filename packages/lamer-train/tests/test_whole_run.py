@@ -50,12 +50,20 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert code == 0
     assert "pass@1" in out and "pass@2" in out and str(run_dir) in out
 
+    # Iterations count from 1 everywhere; 0 is the evaluation before training.
     rows = read_metrics(run_dir / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1]
-    assert {"eval/pass@1", "eval/pass@2", "eval/invalid_action_rate"} <= set(rows[1])
-    assert rows[0]["rollout/rows"] >= 4  # at least one play row per trial
-    assert rows[0]["actor/optimizer_steps"] >= 1
-    assert rows[0]["time/generation_s"] > 0 and rows[0]["time/update_s"] > 0
+    assert [r["iteration"] for r in rows] == [0, 1, 2]
+    assert {"eval/pass@1", "eval/pass@2"} <= set(rows[0]) and "rollout/rows" not in rows[0]
+    assert {"eval/pass@1", "eval/pass@2", "eval/invalid_action_rate"} <= set(rows[2])
+    assert rows[1]["rollout/rows"] >= 4  # at least one play row per trial
+    assert rows[1]["actor/optimizer_steps"] >= 1
+    assert rows[1]["time/generation_s"] > 0 and rows[1]["time/update_s"] > 0
+    assert "iter 0/2 (before training)" in out and "iter 1/2 |" in out and "iter 2/2 |" in out
+    # Start-up says what it builds, in order, before the first iteration.
+    steps = ["run folder", "loading torch", "building the model", "model ready",
+             "envs lamer/", "format warm-up", "evaluating before training", "iter 1/2 |"]  # fmt: skip
+    positions = [out.index(step) for step in steps]
+    assert positions == sorted(positions), out
 
     checkpoint = latest_checkpoint(run_dir)
     assert checkpoint is not None and checkpoint.name == "iter_000002"
@@ -65,9 +73,14 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
 
     assert (run_dir / "config.yaml").is_file()
     summary = json.loads((run_dir / "eval_summary.json").read_text())
-    assert summary["eval_end"]["eval/pass@2"] == rows[1]["eval/pass@2"]
+    assert summary["eval_end"]["eval/pass@2"] == rows[2]["eval/pass@2"]
+    assert summary["eval_start"]["eval/pass@2"] == rows[0]["eval/pass@2"]
     assert set(summary["eval_start"]) == set(summary["eval_end"])
-    assert (run_dir / "samples" / "iter_000000.html").is_file()
+    samples = {p.name for p in (run_dir / "samples").glob("*.html")}
+    assert samples == {
+        "eval_iter_000000.html", "iter_000001.html", "iter_000002.html", "eval_iter_000002.html"
+    }  # fmt: skip
+    assert "advantage" in (run_dir / "samples" / "iter_000001.html").read_text()
     assert (run_dir / "plots" / "reward.png").is_file()
     assert list((run_dir / "tensorboard").iterdir())
 

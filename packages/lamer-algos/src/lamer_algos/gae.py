@@ -59,12 +59,7 @@ def gae(
     Returns:
         float64 ``(n, T)`` whitened advantages (non-zero on padded positions too).
     """
-    data = as_advantage_input(batch)
-    advantages, _ = gae_advantages_and_returns(
-        data.require("token_rewards"), data.require("values"), data.require("response_mask"),
-        gamma=gamma, lam=lam,
-    )  # fmt: skip
-    return advantages
+    return _gae_of(batch, gamma, lam)[0]
 
 
 def gae_value_targets(
@@ -72,12 +67,17 @@ def gae_value_targets(
 ) -> np.ndarray:
     """The critic's regression targets for :func:`gae`: ``returns = A_raw + V``, float64
     ``(n, T)`` (the lambda-returns; same inputs and parameters as :func:`gae`)."""
+    return _gae_of(batch, gamma, lam)[1]
+
+
+def _gae_of(
+    batch: AdvantageInput | Mapping[str, Any], gamma: float, lam: float
+) -> tuple[np.ndarray, np.ndarray]:
     data = as_advantage_input(batch)
-    _, returns = gae_advantages_and_returns(
+    return gae_advantages_and_returns(
         data.require("token_rewards"), data.require("values"), data.require("response_mask"),
         gamma=gamma, lam=lam,
     )  # fmt: skip
-    return returns
 
 
 # An estimator that learns from a critic names its value targets; the trainer reads this

@@ -1,13 +1,29 @@
 """Cross-attempt returns: how credit flows back from later attempts to earlier ones.
 
-Within one trial (every attempt of one agent at one task), walk the play rows backwards::
+Two forms, chosen by ``form``:
+
+``"recursive"`` (default; the reference code's ``credit_assignment``, which the golden
+vectors pin). Within one trial (every attempt of one agent at one task), walk the play
+rows backwards::
 
     G_t = r_t + gamma_t * G_{t+1}        gamma_t = step_gamma  if row t+1 is in the same attempt
                                                    traj_gamma if row t+1 starts a later attempt
 
-with ``G = 0`` after the trial's last play row (paper, Sec. 3: the cross-episode
-discount). A reflect row takes the return of the first play row that follows it in its
-trial (the attempt it informs), or 0 if the trial stopped there; its own reward is ignored.
+with ``G = 0`` after the trial's last play row. The later attempts' value reaches row
+``t`` of attempt ``n`` discounted by ``traj_gamma`` *and* by ``step_gamma`` once per
+remaining step of attempt ``n``.
+
+``"paper_eq4"`` (the paper's Eq. 4). With ``g_t^(n)`` the discounted return of attempt
+``n`` alone (``step_gamma``, stopping at the attempt's end)::
+
+    G_t^(n) = g_t^(n) + sum_{m > n} traj_gamma^(m - n) * g_0^(m)
+
+so the later attempts' term is the same for every row of attempt ``n`` (no
+``step_gamma`` discount). The two forms agree on an attempt's last row and whenever
+``step_gamma = 1``.
+
+A reflect row takes the return of the first play row that follows it in its trial (the
+attempt it informs), or 0 if the trial stopped there; its own reward is ignored.
 
 The episode reward of a play row is the undiscounted sum of its attempt's play rewards;
 reflect rows get 0. Group-relative estimators use it as the row's score.
@@ -15,14 +31,24 @@ reflect rows get 0. Group-relative estimators use it as the row's score.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
 from lamer_algos.batch import TrialColumns
 from lamer_algos.grouping import group_codes
 
+ReturnForm = Literal["recursive", "paper_eq4"]
+"""How later attempts' value enters a row's return (see the module docstring)."""
+RETURN_FORMS: tuple[ReturnForm, ...] = get_args(ReturnForm)
+
 
 def cross_attempt_returns(
-    batch: TrialColumns, *, step_gamma: float, traj_gamma: float
+    batch: TrialColumns,
+    *,
+    step_gamma: float,
+    traj_gamma: float,
+    form: ReturnForm = "recursive",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Discounted cross-attempt return and episode reward of every row.
 
@@ -34,6 +60,8 @@ def cross_attempt_returns(
         step_gamma: discount between consecutive play rows of one attempt.
         traj_gamma: discount from an attempt's first play row back to the previous
             attempt's last play row.
+        form: ``"recursive"`` (the reference code) or ``"paper_eq4"`` (the paper's
+            equation); see the module docstring.
 
     Returns:
         ``(returns, episode_rewards)``, both float64 of shape ``(n,)`` in batch order.
@@ -46,6 +74,8 @@ def cross_attempt_returns(
     for name, gamma in (("step_gamma", step_gamma), ("traj_gamma", traj_gamma)):
         if not (np.isfinite(gamma) and 0.0 <= gamma <= 1.0):
             raise ValueError(f"{name} must be in [0, 1], got {gamma!r}")
+    if form not in RETURN_FORMS:
+        raise ValueError(f"form must be one of {RETURN_FORMS}, got {form!r}")
     n = len(reward)
     returns = np.zeros(n, dtype=np.float64)
     episode_rewards = np.zeros(n, dtype=np.float64)
@@ -65,7 +95,14 @@ def cross_attempt_returns(
     play_trajectory, play_attempt, play_reward = (
         column[is_play] for column in (trajectory_key, attempt, reward)
     )
-    play_returns = _play_returns(play_trajectory, play_attempt, play_reward, step_gamma, traj_gamma)
+    if form == "recursive":
+        play_returns = _play_returns(
+            play_trajectory, play_attempt, play_reward, step_gamma, traj_gamma
+        )
+    else:
+        play_returns = _eq4_play_returns(
+            play_trajectory, play_attempt, play_reward, step_gamma, traj_gamma
+        )
 
     # Every row looks up the first play row at or after it (itself, for a play row); a
     # reflect row takes that row's return if it belongs to the same trial, else 0.
@@ -146,6 +183,42 @@ def _play_returns(
         rows = by_distance[bounds[distance] : bounds[distance + 1]]
         value[rows] = reward[rows] + gamma[rows] * value[successor[rows]]
     return value[:m]
+
+
+def _eq4_play_returns(
+    trajectory: np.ndarray,
+    attempt: np.ndarray,
+    reward: np.ndarray,
+    step_gamma: float,
+    traj_gamma: float,
+) -> np.ndarray:
+    """Eq. 4 returns of play rows sorted by trial, then time: ``g_t^(n)`` plus
+    ``traj_gamma * G_0^(n+1)``, the next attempt's first-row return."""
+    m = len(reward)
+    if m == 0:
+        return np.zeros(0, dtype=np.float64)
+    # g: each attempt on its own (a cross-attempt discount of 0 cuts the recursion there).
+    within = _play_returns(trajectory, attempt, reward, step_gamma, 0.0)
+    first = np.ones(m, dtype=bool)
+    first[1:] = (trajectory[1:] != trajectory[:-1]) | (attempt[1:] != attempt[:-1])
+    first_rows = np.flatnonzero(first)
+    # G_0 of every attempt: attempts of a trial form a chain discounted by traj_gamma;
+    # distinct attempt labels make _play_returns use traj_gamma between every pair.
+    attempt_start = _play_returns(
+        trajectory[first_rows],
+        np.arange(len(first_rows)),
+        within[first_rows],
+        step_gamma,
+        traj_gamma,
+    )
+    # The next attempt's G_0 (0 after the trial's last attempt).
+    attempt_trajectory = trajectory[first_rows]
+    has_next = np.zeros(len(first_rows), dtype=bool)
+    has_next[:-1] = attempt_trajectory[1:] == attempt_trajectory[:-1]
+    next_start = np.zeros(len(first_rows), dtype=np.float64)
+    next_start[:-1] = np.where(has_next[:-1], attempt_start[1:], 0.0)
+    attempt_index = np.cumsum(first) - 1
+    return within + traj_gamma * next_start[attempt_index]
 
 
 def _columns(

@@ -5,14 +5,18 @@ Both prompts are env-agnostic: the env contributes its ``rules`` text, its
 
 Play prompt (one per turn)::
 
-    system: role, rules, action format
+    system: role (from attempt 2 on, with memory: that attempts restart the task), rules,
+            action format
     user:   initial state
             earlier attempts (per memory mode: reflections and/or their turns)
             this attempt so far (action + reward per turn; the resulting state only for
               the last ``history_window`` turns)
             current state
-            counters (attempt k of N, turn t of T) and the answer format:
-              brief reasoning, then the action inside <action></action>
+            counters (turn t of T; from attempt 2 on, with memory, also attempt k of N)
+            and the answer format: brief reasoning, then the action inside <action></action>
+
+The first attempt's prompt is the same text whatever the memory mode and the number of
+attempts, so LaMer and the single-attempt baselines are scored on the same first prompt.
 
 Reflect prompt (after a failed attempt)::
 
@@ -188,7 +192,10 @@ def build_play_prompt(
             f"the memory has played {turn_index} turns; config.max_turns is {config.max_turns}"
         )
     with_memory = config.mode != "none"
-    system = system_message(rules, action_format, with_memory)
+    # Attempt 1 reads the same for every method (memory mode, attempt budget), as in the
+    # reference, so pass@1 compares like with like; what memory adds starts at attempt 2.
+    later_attempt = with_memory and attempt_index > 0
+    system = system_message(rules, action_format, later_attempt)
     parts: list[str] = ["# Initial state\n", memory.initial_observation, "\n"]
     plan = _PlayDrops()
 
@@ -209,7 +216,7 @@ def build_play_prompt(
 
     turns = memory.current_turns
     if turns:
-        heading = f"Attempt {attempt_index + 1} so far" if with_memory else "This attempt so far"
+        heading = f"Attempt {attempt_index + 1} so far" if later_attempt else "This attempt so far"
         parts.append(f"\n# {heading}\n")
         first_state = len(turns) - config.history_window  # turns before it show no state
         if first_state > 0:
@@ -235,9 +242,9 @@ def build_play_prompt(
         listed = ", ".join(available_actions) or "(none)"
         parts.append(f"{AVAILABLE_ACTIONS}{listed}\n")
 
-    if with_memory:
+    if later_attempt:
         counter = f"Attempt {attempt_index + 1} of {config.num_attempts}, turn {turn_index + 1} of {config.max_turns}."
-        instruction = PLAY_INSTRUCTION_WITH_MEMORY if finished else PLAY_INSTRUCTION
+        instruction = PLAY_INSTRUCTION_WITH_MEMORY
     else:
         counter = f"Turn {turn_index + 1} of {config.max_turns}."
         instruction = PLAY_INSTRUCTION

@@ -7,15 +7,25 @@ gradients over micro-batches. A row's advantage is one number broadcast over its
 response tokens, or one per response token (GAE, REINFORCE++); prompt tokens never
 enter the loss.
 
+Mixed precision (``compute_dtype="bfloat16"``): the parameters and AdamW's moments stay
+in their own dtype (float32 by default, so that a 1e-6 learning rate still moves bf16-
+sized weights), and the forward pass runs under ``torch.autocast`` in bfloat16; the
+backward follows autocast's casts, so gradients land in float32 on the float32
+parameters. This is the standard recipe (and the reference's FSDP mixed-precision
+policy: fp32 parameters, bf16 compute).
+
 Micro-batching is exact: every micro-batch's loss is divided by the *mini-batch's*
 token (or row) count, so the accumulated gradient equals the gradient of the whole
 mini-batch's loss regardless of how it is split. Rows are therefore grouped by length
-inside a mini-batch to cut padding.
+inside a mini-batch to cut padding. ``loss_normaliser="micro_batch"`` reproduces the
+reference (verl) instead: each micro-batch (cut in row order) is normalised by its own
+token count and the micro-batches are averaged, so a token's weight depends on how
+long the other responses of its micro-batch are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +33,7 @@ import torch
 
 from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
+from lamer_train.model_factory import check_compute_dtype, compute_autocast
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
 
@@ -39,16 +50,23 @@ class Actor:
             sharing the module samples from the new weights at once.
         config: :class:`ActorConfig`.
         ref_model: frozen reference policy for the KL loss (needed iff ``kl_coef > 0``).
+        compute_dtype: ``"float32"``, or ``"bfloat16"`` to run forward passes under
+            autocast (the parameters keep their dtype; see the module docstring).
     """
 
     def __init__(
-        self, model: torch.nn.Module, config: ActorConfig, ref_model: torch.nn.Module | None = None
+        self,
+        model: torch.nn.Module,
+        config: ActorConfig,
+        ref_model: torch.nn.Module | None = None,
+        compute_dtype: str = "float32",
     ) -> None:
         if config.kl_coef > 0 and ref_model is None:
             raise ValueError("kl_coef > 0 needs a ref_model (a frozen copy of the initial policy)")
         self.model = model
         self.config = config
         self.ref_model = ref_model
+        self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
@@ -103,13 +121,15 @@ class Actor:
         packed = pack_rows(rows, self.pad_id, next(model.parameters()).device)
         prompt_width, response_mask = packed.prompt_width, packed.response_mask
         response_width = response_mask.shape[1]
-        logits = model(
-            input_ids=packed.input_ids,
-            attention_mask=packed.attention_mask,
-            position_ids=packed.position_ids,
-            use_cache=False,
-            logits_to_keep=response_width + 1,
-        ).logits[:, :-1, :]  # position t predicts token t+1
+        with compute_autocast(packed.input_ids.device, self.compute_dtype):
+            logits = model(
+                input_ids=packed.input_ids,
+                attention_mask=packed.attention_mask,
+                position_ids=packed.position_ids,
+                use_cache=False,
+                logits_to_keep=response_width + 1,
+            ).logits[:, :-1, :]  # position t predicts token t+1
+        # The loss math (log-softmax over the vocabulary, ratios) runs in float32.
         logits = logits.float()
         if self.config.temperature != 1.0:
             logits = logits / self.config.temperature
@@ -127,12 +147,27 @@ class Actor:
             ).view(targets.shape)
         return log_probs * response_mask, entropy, response_mask
 
-    def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
-        return micro_batches(rows, samples, self.config.micro_batch_size)
+    def _micro_batches(
+        self, rows: Sequence[int], samples: Sequence[Sample], by_length: bool = True
+    ) -> list[list[int]]:
+        """Rows grouped by total length (less padding), or kept in order, cut into micro-batches."""
+        size = self.config.micro_batch_size
+        if by_length:
+            return micro_batches(rows, samples, size)
+        ordered = list(rows)
+        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
     # -- update ----------------------------------------------------------------------
+    def planned_steps(self, samples: Sequence[Sample]) -> int:
+        """Optimizer steps :meth:`update` takes on ``samples`` (a progress bar's total)."""
+        usable = sum(len(sample[1]) > 0 for sample in samples)
+        return self.config.ppo_epochs * -(-usable // self.config.mini_batch_size)
+
     def update(
-        self, samples: Sequence[Sample], advantages: Sequence[float] | np.ndarray
+        self,
+        samples: Sequence[Sample],
+        advantages: Sequence[float] | np.ndarray,
+        on_step: Callable[[int, int], None] | None = None,
     ) -> dict[str, float]:
         """One PPO update over a rollout; returns averaged metrics.
 
@@ -141,7 +176,7 @@ class Actor:
         row, broadcast over its response tokens) or ``(n, T)`` with ``T`` at least the
         longest response (one per response token; row ``i`` uses its first
         ``len(response_ids)`` entries). Rows with an empty response carry no tokens and
-        are skipped.
+        are skipped. ``on_step(done, total)`` follows the optimizer steps (progress).
         """
         config = self.config
         advantages = np.asarray(advantages, dtype=np.float64)
@@ -172,15 +207,23 @@ class Actor:
         metrics = _MetricSums()
         if not usable:
             return metrics.result(extra={"optimizer_steps": 0.0, "response_tokens": 0.0})
+        multiple = config.pad_rows_to_multiple
+        if multiple > 0 and len(usable) % multiple:
+            # The reference's padding: the first rows again (cycling if there are few).
+            extra = multiple - len(usable) % multiple
+            usable = usable + [usable[k % len(usable)] for k in range(extra)]
+            metrics.counts["padded_rows"] = float(extra)
 
         # The entropy is logged from this no-grad pass unless it is part of the loss.
-        entropy_metrics = metrics if config.entropy_coeff == 0 else None
+        entropy_metrics = metrics if config.entropy_coef == 0 else None
         old_log_probs = self.compute_log_probs(samples, metrics=entropy_metrics)
         ref_log_probs = (
             self.compute_log_probs(samples, self.ref_model) if self.ref_model is not None else None
         )
         self.model.train()
         steps = 0
+        total = self.planned_steps(samples)
+        per_epoch = total // config.ppo_epochs
         for epoch in range(config.ppo_epochs):
             order = list(usable)
             if config.shuffle:
@@ -204,9 +247,11 @@ class Actor:
                     metrics.count("skipped_steps")
                 self.optimizer.zero_grad(set_to_none=True)
                 metrics.step("grad_norm", float(grad_norm))
+                if on_step is not None:
+                    on_step(start // config.mini_batch_size + 1 + epoch * per_epoch, total)
         self.updates_done += 1
         self.model.eval()
-        response_tokens = sum(len(samples[i][1]) for i in usable)
+        response_tokens = sum(len(samples[i][1]) for i in set(usable))
         return metrics.result(
             extra={
                 "optimizer_steps": float(steps),
@@ -229,13 +274,19 @@ class Actor:
         config = self.config
         metrics = metrics if metrics is not None else _MetricSums()
         device = next(self.model.parameters()).device
+        token_mean = config.loss_agg_mode == "token-mean"
         tokens = sum(len(samples[i][1]) for i in mini)
-        normaliser = float(tokens) if config.loss_agg_mode == "token-mean" else float(len(mini))
+        normaliser = float(tokens) if token_mean else float(len(mini))
         # One T for every micro-batch keeps seq-mean-token-sum-norm exact under accumulation.
         horizon = config.loss_horizon or max(len(samples[i][1]) for i in mini)
-        for rows in self._micro_batches(mini, samples):
+        per_micro = config.loss_normaliser == "micro_batch"
+        chunks = self._micro_batches(mini, samples, by_length=not per_micro)
+        for rows in chunks:
+            if per_micro:  # the reference: each micro-batch's own mean, averaged over them
+                own = sum(len(samples[i][1]) for i in rows) if token_mean else len(rows)
+                normaliser = float(own) * len(chunks)
             log_probs, entropy, mask = self._score(
-                self.model, [samples[i] for i in rows], with_entropy=config.entropy_coeff > 0
+                self.model, [samples[i] for i in rows], with_entropy=config.entropy_coef > 0
             )
             old = pad_tensors([old_log_probs[i] for i in rows], mask.shape[1], device)
             if advantages.ndim == 1:  # a row's advantage, broadcast over its response tokens
@@ -270,8 +321,8 @@ class Actor:
             )
             loss = policy.pg_loss
             micro_tokens = float(mask.sum())
-            if config.entropy_coeff > 0:
-                loss = loss - config.entropy_coeff * agg_loss(
+            if config.entropy_coef > 0:
+                loss = loss - config.entropy_coef * agg_loss(
                     entropy, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
             if ref_log_probs is not None:
@@ -301,8 +352,18 @@ class Actor:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.model.load_state_dict(state["model"])
+        """Restore what :meth:`state_dict` returned. The weights may leave out tied
+        aliases (``save_pretrained`` stores a tied output head once)."""
+        result = self.model.load_state_dict(state["model"], strict=False)
+        # Parameters and buffers under their first name; a tied alias is not among them.
+        own = {name for name, _ in self.model.named_parameters()}
+        own |= {name for name, _ in self.model.named_buffers()}
+        missing = [name for name in result.missing_keys if name in own]
+        if missing or result.unexpected_keys:
+            raise KeyError(
+                f"actor weights do not fit the model: missing {missing[:5]}, "
+                f"unexpected {list(result.unexpected_keys)[:5]}"
+            )
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates_done = int(state.get("updates_done", 0))
 

@@ -15,6 +15,7 @@ LossAggMode = Literal[
 ]
 LOSS_AGG_MODES: tuple[str, ...] = get_args(LossAggMode)
 ClipLevel = Literal["token", "sequence"]
+LossNormaliser = Literal["mini_batch", "micro_batch"]
 KLPenalty = Literal["kl", "abs", "mse", "low_var_kl"]
 
 
@@ -58,8 +59,10 @@ class ActorConfig(BaseModel):
     kl_penalty: KLPenalty = Field(
         "low_var_kl", description="KL estimator: kl (k1), abs, mse (k2), low_var_kl (k3)."
     )
-    entropy_coeff: float = Field(
-        0.0, ge=0, description="Entropy bonus weight; entropy is logged either way."
+    entropy_coef: float = Field(
+        0.001,
+        ge=0,
+        description="Entropy bonus weight (the reference's 0.001); entropy is logged either way.",
     )
     ppo_epochs: int = Field(1, ge=1, description="Passes over the rollout per update.")
     mini_batch_size: int = Field(
@@ -67,6 +70,20 @@ class ActorConfig(BaseModel):
     )
     micro_batch_size: int = Field(
         16, ge=1, description="Rows per forward/backward pass (gradient accumulation)."
+    )
+    loss_normaliser: LossNormaliser = Field(
+        "mini_batch",
+        description="'mini_batch': each micro-batch's loss is divided by the mini-batch's token "
+        "(or row) count, so the mini-batch loss is exact whatever micro_batch_size is; "
+        "'micro_batch': the reference's (verl) per-micro-batch mean (its own token or row "
+        "count), averaged over the mini-batch's micro-batches, which are cut in row order.",
+    )
+    pad_rows_to_multiple: int = Field(
+        0,
+        ge=0,
+        description="Repeat the rollout's first rows until the row count is a multiple of "
+        "this (the reference pads its batch so, to 128 rows with its 4-GPU settings); the "
+        "repeated rows are trained twice. 0 = off.",
     )
     loss_horizon: int | None = Field(
         None,

@@ -99,7 +99,10 @@ def compute_advantages(
     by estimators that learn from a critic (GAE) and ignored by the others.
     """
     returns, episode_scores = cross_attempt_returns(
-        batch, step_gamma=algorithm.step_gamma, traj_gamma=algorithm.traj_gamma
+        batch,
+        step_gamma=algorithm.step_gamma,
+        traj_gamma=algorithm.traj_gamma,
+        form=algorithm.return_form,
     )
     penalty = algorithm.invalid_action_penalty_coef * ~np.asarray(batch.action_is_valid)
     scores = episode_scores - penalty

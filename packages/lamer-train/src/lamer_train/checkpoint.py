@@ -3,11 +3,18 @@
 Layout under ``<run_dir>/checkpoints/``::
 
     iter_000004/            one complete checkpoint (4 iterations done)
-        actor.pt            model + optimizer (``Actor.state_dict()``)
+        model/              the policy in Hugging Face layout (``save_pretrained``):
+                            config.json, generation_config.json, *.safetensors and the
+                            tokenizer files, loadable by ``from_pretrained`` and vLLM
+        actor.pt            optimizer state and update counter (``Actor.state_dict()``
+                            without the weights, which live in model/ only)
         critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
     latest                  text file: name of the newest complete checkpoint
+
+Without a ``policy`` (:func:`save_checkpoint`), ``actor.pt`` holds the whole actor
+state, weights included, and there is no ``model/``.
 
 A checkpoint is written into a hidden ``.tmp-*`` folder, flushed to disk, then renamed
 into place; ``latest`` is replaced the same way. A run killed at any moment therefore
@@ -27,6 +34,8 @@ import torch
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
+MODEL_DIR = "model"
+"""Sub-folder of a checkpoint holding the policy in Hugging Face layout."""
 _PREFIX = "iter_"
 
 
@@ -95,12 +104,16 @@ def save_checkpoint(
     state: TrainerState,
     actor_state: dict[str, Any],
     *,
+    policy: Any = None,
+    tokenizer: Any = None,
     keep_last: int = 2,
     critic_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.iteration`` atomically; returns its folder.
 
-    ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all).
+    ``policy`` (a transformers ``PreTrainedModel``) and its ``tokenizer``, when given,
+    are written to ``model/`` with ``save_pretrained`` and ``actor_state["model"]`` is
+    left out of ``actor.pt``. ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all).
     """
     root = Path(run_dir) / CHECKPOINTS
     root.mkdir(parents=True, exist_ok=True)
@@ -110,13 +123,19 @@ def save_checkpoint(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
+    if policy is not None:
+        write_hf_model(tmp / MODEL_DIR, policy, tokenizer)
+        actor_state = {key: value for key, value in actor_state.items() if key != "model"}
     torch.save(actor_state, tmp / "actor.pt")
     if critic_state is not None:
         torch.save(critic_state, tmp / "critic.pt")
     torch.save(rng_states(), tmp / "rng.pt")
     (tmp / "trainer_state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
-    for item in tmp.iterdir():
-        _fsync_file(item)
+    for item in tmp.rglob("*"):
+        if item.is_file():
+            _fsync_file(item)
+    if (tmp / MODEL_DIR).is_dir():
+        _fsync_dir(tmp / MODEL_DIR)
     _fsync_dir(tmp)
     if final.exists():  # the same iteration saved again after a resume
         shutil.rmtree(final)
@@ -174,6 +193,8 @@ def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> 
     state = TrainerState(**raw)
     # Optimizer states hold plain python containers; weights_only keeps loading safe.
     actor_state = torch.load(path / "actor.pt", map_location=map_location, weights_only=True)
+    if (path / MODEL_DIR).is_dir():
+        actor_state["model"] = read_hf_weights(path / MODEL_DIR, map_location)
     rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
     critic_path = path / "critic.pt"
     critic_state = (
@@ -184,3 +205,32 @@ def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> 
     return LoadedCheckpoint(
         path=path, state=state, actor_state=actor_state, rng=rng, critic_state=critic_state
     )
+
+
+# -- the policy in Hugging Face layout ----------------------------------------------------
+def write_hf_model(folder: Path, policy: Any, tokenizer: Any = None) -> None:
+    """``policy.save_pretrained(folder)`` (safetensors) plus the tokenizer's files, so that
+    ``AutoModelForCausalLM.from_pretrained(folder)`` and vLLM load the folder as it is."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    policy.save_pretrained(folder, safe_serialization=True)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(folder)
+
+
+def read_hf_weights(folder: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The tensors of every ``*.safetensors`` file of a ``save_pretrained`` folder.
+
+    Tied weights are stored once (e.g. no ``lm_head.weight`` when it is the input
+    embedding); :meth:`lamer_train.actor.Actor.load_state_dict` accepts that.
+    """
+    from safetensors.torch import load_file
+
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no *.safetensors weights")
+    device = str(map_location)
+    weights: dict[str, Any] = {}
+    for file in files:
+        weights.update(load_file(file, device=device))
+    return weights

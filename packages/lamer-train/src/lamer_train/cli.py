@@ -7,6 +7,7 @@
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
+    lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -96,21 +97,23 @@ def train(args: argparse.Namespace, console: Console) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
 
+    # soft_wrap: a path must stay on one line to be copied.
+    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
+    console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
     from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
-    # soft_wrap: a path must stay on one line to be copied.
-    console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
     resume_iteration = None
     if args.resume:
+        # Metrics from `resume_iteration` on were logged after the checkpoint: dropped.
         resume_iteration = 0
         if latest_checkpoint(run_dir) is not None:
             trainer.restore(run_dir)
-            resume_iteration = trainer.state.iteration
-        console.print(f"resuming at iteration {resume_iteration + 1}")
+            resume_iteration = trainer.state.iteration + 1
+        console.print(f"resuming at iteration {max(resume_iteration, 1)}")
     report = RunReport(
         run_dir,
         tensorboard=config.run.tensorboard,
@@ -192,6 +195,10 @@ def list_catalog() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":
+        from lamer_train.export import main as export_main
+
+        return export_main(argv[1:])
     # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
     # `python -m`; appended, so it never shadows an installed package.
     if os.getcwd() not in sys.path:
@@ -208,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
             return list_catalog()
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
-        Console(stderr=True).print(f"[red]config error:[/] {error}", highlight=False)
+        Console(stderr=True).print(
+            f"[red]config error:[/] {error}", highlight=False, soft_wrap=True
+        )
         return 2
 
 

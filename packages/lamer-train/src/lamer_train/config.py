@@ -70,7 +70,9 @@ class RunSection(_Section):
     )
     tensorboard: bool = Field(True, description="Also write metrics for TensorBoard.")
     wandb_project: str | None = Field(
-        None, description="Log to this Weights & Biases project when wandb is installed."
+        None,
+        description="Log to this Weights & Biases project; needs wandb (the lamer-train[wandb] "
+        "extra), a warning says when it is missing.",
     )
     torch_threads: int = Field(
         0, ge=0, description="torch intra-op threads (0 = one per available CPU core)."
@@ -182,6 +184,12 @@ class AlgorithmSection(_Section):
     )
     step_gamma: float = Field(0.95, ge=0.0, le=1.0, description="Discount inside an attempt.")
     traj_gamma: float = Field(0.6, ge=0.0, le=1.0, description="Discount across attempts.")
+    return_form: Literal["recursive", "paper_eq4"] = Field(
+        "recursive",
+        description="Cross-attempt return: 'recursive' (the reference code: later attempts' "
+        "value also discounted by step_gamma over the rest of the attempt) or 'paper_eq4' "
+        "(the paper's Eq. 4: it is not); see lamer_algos.returns.",
+    )
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )

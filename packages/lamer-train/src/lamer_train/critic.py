@@ -30,6 +30,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from lamer_train.actor_config import LossAggMode
 from lamer_train.critic_config import CriticConfig
+from lamer_train.model_factory import check_compute_dtype, compute_autocast
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, masked_mean
 
@@ -136,6 +137,8 @@ class Critic:
         config: :class:`~lamer_train.critic_config.CriticConfig`.
         mini_batch_size, micro_batch_size: used where ``config`` leaves them ``None``.
         pad_id: token id used for padding (never attended to).
+        compute_dtype: ``"float32"``, or ``"bfloat16"`` to run forward passes under
+            autocast like the actor (parameters and AdamW state keep their dtype).
     """
 
     def __init__(
@@ -146,8 +149,10 @@ class Critic:
         mini_batch_size: int,
         micro_batch_size: int,
         pad_id: int = 0,
+        compute_dtype: str = "float32",
     ) -> None:
         self.model = model
+        self.compute_dtype = check_compute_dtype(compute_dtype)
         self.config = config
         self.mini_batch_size = config.mini_batch_size or mini_batch_size
         self.micro_batch_size = min(
@@ -168,9 +173,10 @@ class Critic:
         width = packed.response_mask.shape[1]
         # Position P-1+j holds the state before response token j: the last R+1 positions
         # minus the final one (which follows the last token).
-        values = self.model(
-            packed.input_ids, packed.attention_mask, packed.position_ids, keep_last=width + 1
-        )[:, :-1]
+        with compute_autocast(packed.input_ids.device, self.compute_dtype):
+            values = self.model(
+                packed.input_ids, packed.attention_mask, packed.position_ids, keep_last=width + 1
+            )[:, :-1].float()
         return values * packed.response_mask, packed.response_mask
 
     def compute_values(self, samples: Sequence[Sample]) -> np.ndarray:

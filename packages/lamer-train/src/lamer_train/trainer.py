@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,11 +67,14 @@ from lamer_train.warmup import format_warmup, warmup_examples
 
 @dataclass(slots=True)
 class IterationResult:
-    """What one iteration produced (metrics are what gets logged)."""
+    """What one iteration produced (metrics are what gets logged); ``returns`` and
+    ``advantages`` hold one value per training row (for the samples report)."""
 
     metrics: dict[str, float]
     trials: list[Trial]
     eval_trials: list[Trial] = field(default_factory=list)
+    returns: np.ndarray | None = None
+    advantages: np.ndarray | None = None
 
 
 def make_env_pool(
@@ -105,21 +109,34 @@ def update_samples(batch: StepBatch) -> list[tuple[np.ndarray, ...]]:
 
 
 class Trainer:
-    """Builds every part of a run from its config and drives the iterations."""
+    """Builds every part of a run from its config and drives the iterations.
 
-    def __init__(self, config: LaMerConfig, run_dir: Path) -> None:
+    Iterations are numbered from 1 in everything a run writes (iteration ``k`` is logged
+    once ``k`` are done; 0 is before training); methods taking ``iteration`` take the
+    0-based index of the iteration being played, which also keys its seeds.
+    """
+
+    def __init__(
+        self, config: LaMerConfig, run_dir: Path, log: Callable[[str], None] | None = None
+    ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
+        log = log or (lambda line: None)
         set_torch_threads(config.run.torch_threads)
         seed = config.seed
 
+        log(f"building the model: {config.model.name_or_path} on {config.run.device}")
         model, tokenizer = load_policy(config.model, seed=derive_seed(seed, "model-init"))
         model.to(config.run.device)
+        parameters = sum(p.numel() for p in model.parameters())
+        log(f"model ready: {parameters / 1e6:.1f}M parameters")
         ref_model = None
         if config.actor.kl_coef > 0:
             ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.tokenizer = tokenizer
-        self.actor = Actor(model, config.actor, ref_model=ref_model)
+        compute_dtype = config.model.compute_dtype
+        self.actor = Actor(model, config.actor, ref_model=ref_model, compute_dtype=compute_dtype)
+        # hf: shares the actor's module (and its autocast); vllm: its own copy, synced.
         self.engine = build_engine(config, model, tokenizer)
 
         trial, evaluation = config.trial, config.eval
@@ -146,6 +163,12 @@ class Trainer:
         )
         num_train = trial.tasks_per_iteration * trial.group_size
         num_eval = evaluation.num_tasks * evaluation.group_size
+        where = (
+            f"{config.env.num_workers} worker processes"
+            if config.env.num_workers
+            else "this process"
+        )
+        log(f"building {max(num_train, num_eval)} envs {config.env.id} in {where}")
         if evaluation.env_kwargs:
             self.envs = make_env_pool(config, num_train)
             self.eval_envs = make_env_pool(config, num_eval, evaluation.env_kwargs)
@@ -163,6 +186,7 @@ class Trainer:
                 mini_batch_size=config.actor.mini_batch_size,
                 micro_batch_size=config.actor.micro_batch_size,
                 pad_id=self.actor.pad_id,
+                compute_dtype=compute_dtype,
             )
         self.state = TrainerState(iteration=0, data_position=0)
 
@@ -181,6 +205,8 @@ class Trainer:
             self.run_dir,
             self.state,
             self.actor.state_dict(),
+            policy=self.actor.model,
+            tokenizer=self.tokenizer,
             keep_last=self.config.run.keep_checkpoints,
             critic_state=self.critic.state_dict() if self.critic is not None else None,
         )
@@ -238,7 +264,10 @@ class Trainer:
         """Rollout, advantages, PPO update (and evaluation when due)."""
         progress = progress or IterationProgress(None)
         started = time.perf_counter()
-        progress.phase("rollout", iteration)
+        trial = self.config.trial
+        progress.phase(
+            "rollout", iteration + 1, trial.tasks_per_iteration * trial.group_size, "trials"
+        )
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
         rollout_done = time.perf_counter()
 
@@ -251,7 +280,9 @@ class Trainer:
         advantages = estimate.advantages
         advantages_done = time.perf_counter()
 
-        progress.phase("update", iteration)
+        progress.phase(
+            "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
+        )
         sleep = getattr(self.engine, "sleep", None)
         if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
             sleep()
@@ -260,7 +291,7 @@ class Trainer:
             targets = estimate.value_targets
             critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
             critic_metrics.update(self.critic.update(samples, values, targets))
-        actor_metrics = self.actor.update(samples, advantages)
+        actor_metrics = self.actor.update(samples, advantages, on_step=progress.advance)
         synced = time.perf_counter()
         self.engine.load_weights(self.actor.model.state_dict())
         update_done = time.perf_counter()
@@ -310,16 +341,30 @@ class Trainer:
                 "speed/prompt_tokens": float(stats.prompt_tokens),
             }
         )
-        result = IterationResult(metrics=metrics, trials=trials)
+        # The samples report shows one advantage per row (token-level: the row's mean).
+        row_advantages = advantages
+        if estimate.token_level:
+            mask = estimate.inputs.response_mask
+            row_advantages = (advantages * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+        result = IterationResult(
+            metrics=metrics,
+            trials=trials,
+            returns=estimate.inputs.step_return,
+            advantages=row_advantages,
+        )
         if self.eval_due(iteration):
             eval_started = time.perf_counter()
-            progress.phase("eval", iteration)
+            progress.phase("eval", iteration + 1, self.num_eval_trials, "trials")
             eval_metrics, result.eval_trials, _ = self.evaluate(progress)
             metrics.update(eval_metrics)
             metrics["time/eval_s"] = time.perf_counter() - eval_started
         metrics["time/iteration_s"] = time.perf_counter() - started
         self.state.iteration = iteration + 1
         return result
+
+    @property
+    def num_eval_trials(self) -> int:
+        return self.config.eval.num_tasks * self.config.eval.group_size
 
     def eval_due(self, iteration: int) -> bool:
         every = self.config.eval.every
@@ -347,7 +392,7 @@ class Trainer:
         every = self.config.run.checkpoint_every
         return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
-    def warmup(self) -> list[float]:
+    def warmup(self, on_step: Callable[[int, int], None] | None = None) -> list[float]:
         """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
         warm = self.config.warmup
         # Its own few envs, in this process: the warm-up calls the env's sample_action.
@@ -370,6 +415,7 @@ class Trainer:
             batch_size=warm.batch_size,
             lr=warm.lr,
             seed=self.config.seed,
+            on_step=on_step,
         )
         self.engine.load_weights(self.actor.model.state_dict())
         return losses
@@ -379,37 +425,57 @@ class Trainer:
         """Run the remaining iterations (all of them, or those after a restored checkpoint)."""
         config = self.config
         extra = self.state.extra
-        with IterationProgress(console if show_progress else None) as progress:
+        total = config.run.iterations
+        progress = IterationProgress(console, total, self.state.iteration, bars=show_progress)
+        with progress:
             if self.state.iteration == 0 and config.warmup.steps and "warmup_loss" not in extra:
-                progress.phase("format warm-up", -1)
-                extra["warmup_loss"] = self.warmup()
+                progress.print(f"format warm-up: {config.warmup.steps} steps")
+                progress.phase("format warm-up", 0, config.warmup.steps, "steps")
+                extra["warmup_loss"] = self.warmup(on_step=progress.advance)
                 if extra["warmup_loss"]:
                     first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
-                    console.print(
-                        f"format warm-up: {config.warmup.steps} steps, loss {first:.2f} -> {last:.2f}"
-                    )
+                    progress.print(f"format warm-up: loss {first:.2f} -> {last:.2f}")
                 else:
-                    console.print("format warm-up skipped: the env has no sample_action")
+                    progress.print("format warm-up skipped: the env has no sample_action")
             if self.state.iteration == 0 and config.eval.at_start and "eval_start" not in extra:
-                progress.phase("eval", -1)
+                progress.print(f"evaluating before training: {self.num_eval_trials} trials")
+                progress.phase("eval", 0, self.num_eval_trials, "trials")
                 metrics, trials, _ = self.evaluate(progress)
                 extra["eval_start"] = metrics
-                report.write_samples("eval_start", trials)
-                console.print(f"[bold]start[/] {format_eval(metrics)}")
-            for iteration in range(self.state.iteration, config.run.iterations):
-                result = self.train_iteration(iteration, progress)
-                report.log(iteration, result.metrics)
+                report.log(0, metrics)
+                report.write_samples(
+                    "eval_iter_000000", trials, iteration=0, read_reflection=self._reflection
+                )
+                progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
+            for index in range(self.state.iteration, total):
+                number = index + 1  # iterations count from 1 in every output
+                progress.iteration_started()
+                result = self.train_iteration(index, progress)
+                report.log(number, result.metrics)
                 if result.eval_trials:
                     extra["eval_last"] = {
                         k: v for k, v in result.metrics.items() if k.startswith("eval/")
                     }
-                if (iteration + 1) % config.run.samples_every == 0 or iteration == 0:
-                    report.write_samples(f"iter_{iteration:06d}", result.trials)
+                if number % config.run.samples_every == 0 or number == 1:
+                    report.write_samples(
+                        f"iter_{number:06d}",
+                        result.trials,
+                        iteration=number,
+                        returns=result.returns,
+                        advantages=result.advantages,
+                        read_reflection=self._reflection,
+                    )
                     if result.eval_trials:
-                        report.write_samples(f"eval_iter_{iteration:06d}", result.eval_trials)
-                console.print(summary_line(iteration, config.run.iterations, result.metrics))
-                if self.checkpoint_due(iteration):
+                        report.write_samples(
+                            f"eval_iter_{number:06d}",
+                            result.eval_trials,
+                            iteration=number,
+                            read_reflection=self._reflection,
+                        )
+                progress.print(summary_line(number, total, result.metrics))
+                if self.checkpoint_due(index):
                     self.save()
+                progress.iteration_done(number)
         report.plot()
         summary = {"eval_start": extra.get("eval_start"), "eval_end": extra.get("eval_last")}
         (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
@@ -418,6 +484,9 @@ class Trainer:
             eval_start=extra.get("eval_start"),
             eval_end=extra.get("eval_last"),
         )
+
+    def _reflection(self, response: str) -> tuple[str, bool]:
+        return self.train_prompts.parse_reflection(response)
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from RL. Off (``steps: 0``) in every paper config.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -94,10 +94,12 @@ def format_warmup(
     batch_size: int,
     lr: float,
     seed: int,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> list[float]:
     """Train ``model`` on the examples' targets (cross-entropy on target tokens only);
     returns the loss of every step. ``encode_prompt(messages) -> ids`` is the engine's
-    chat-template encoder, so the model learns exactly the prompts it will see."""
+    chat-template encoder, so the model learns exactly the prompts it will see.
+    ``on_step(done, steps)`` follows the steps (progress)."""
     if not examples or steps <= 0:
         return []
     end = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -125,6 +127,8 @@ def format_warmup(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         losses.append(loss.item())
+        if on_step is not None:
+            on_step(len(losses), steps)
     model.eval()
     return losses
 

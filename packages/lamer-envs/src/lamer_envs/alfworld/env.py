@@ -43,7 +43,7 @@ from lamer_envs.alfworld.parsing import (
     thought_of,
 )
 from lamer_envs.alfworld.planner import plan
-from lamer_envs.alfworld.scene import Game, game_from_record
+from lamer_envs.alfworld.scene import Game, RecordError, game_from_record
 from lamer_envs.alfworld.simulator import Simulator
 from lamer_envs.alfworld.splits import (
     DEFAULT_IN_DISTRIBUTION,
@@ -117,11 +117,7 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
         self.render_mode = render_mode
         self.observation_space = text_space(max_length=16_384)
         self.action_space = text_space(max_length=512)
-        self._games = (
-            tuple(g if isinstance(g, Game) else game_from_record(g) for g in games)
-            if games is not None
-            else None
-        )
+        self._games = tuple(_read_games(games)) if games is not None else None
         if self._games is not None and not self._games:
             raise ValueError("games must not be empty")
         self._real_games = None
@@ -288,6 +284,21 @@ class ALFWorldEnv(gymnasium.Env[str, str]):
             "task_type": session.task.task_type.short_name,
             "game_id": session.game_id,
         }
+
+
+def _read_games(games: Sequence[Game | Mapping[str, Any]]) -> list[Game]:
+    """``games=`` as :class:`Game` objects; a bad record raises ``RecordError`` naming its
+    position, its ``game_id`` and the field."""
+    out = []
+    for index, game in enumerate(games):
+        if isinstance(game, Game):
+            out.append(game)
+            continue
+        try:
+            out.append(game_from_record(game))
+        except RecordError as error:
+            raise RecordError(f"games[{index}]: {error}") from None
+    return out
 
 
 __all__ = ["ADMISSIBLE_ACTIONS", "ALFWorldEnv"]

@@ -149,42 +149,64 @@ def named_receptacles_and_items(
 # -- JSON records (the golden transcripts' ``scene`` schema) --------------------------------
 
 
+class RecordError(ValueError):
+    """A game record (``games=``, a JSON line) is malformed; the message names the field."""
+
+
 def game_from_record(record: Mapping[str, Any]) -> Game:
-    """Read a game from a golden-transcript-style record (``scene``, ``task_params``...)."""
+    """Read a game from a golden-transcript-style record (``scene``, ``task_params``...).
+
+    Raises :class:`RecordError` naming the record (its ``game_id``) and the bad field.
+    """
+    if not isinstance(record, Mapping):
+        raise RecordError(f"a game record must be a mapping, got {type(record).__name__}")
+    name = f"game record {record.get('game_id', '(no game_id)')!r}"
+    try:
+        return _game_from_record(record)
+    except RecordError as error:
+        raise RecordError(f"{name}: {error}") from None
+    except KeyError as error:
+        raise RecordError(f"{name}: missing field {error.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise RecordError(f"{name}: {error}") from None
+
+
+def _entries(raw: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    entries = raw[kind]
+    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+        raise RecordError(f"scene.{kind} must be a list of mappings")
+    return entries
+
+
+def _entry(kind: str, index: int, build: Any) -> Any:
+    try:
+        return build()
+    except KeyError as error:
+        raise RecordError(f"scene.{kind}[{index}] lacks {error.args[0]!r}") from None
+
+
+def _game_from_record(record: Mapping[str, Any]) -> Game:
     raw = record["scene"]
+    if not isinstance(raw, Mapping):
+        raise RecordError("'scene' must be a mapping")
     receptacles = [
-        Receptacle(
-            id=r["id"],
-            name=r["name"],
-            type=r["type"],
-            location=r["location"],
-            openable=bool(r["openable"]),
+        _entry(
+            "receptacles",
+            index,
+            lambda r=r: Receptacle(
+                id=r["id"],
+                name=r["name"],
+                type=r["type"],
+                location=r["location"],
+                openable=bool(r["openable"]),
+            ),
         )
-        for r in raw["receptacles"]
+        for index, r in enumerate(_entries(raw, "receptacles"))
     ]
-    items = []
-    for o in raw["objects"]:
-        initial = o.get("initial", {})
-        items.append(
-            Item(
-                id=o["id"],
-                name=o["name"],
-                type=o["type"],
-                receptacle=o["receptacle"],
-                pickupable=bool(o["pickupable"]),
-                receptacle_object=bool(o["isReceptacleObject"]),
-                cleanable=bool(o["cleanable"]),
-                heatable=bool(o["heatable"]),
-                coolable=bool(o["coolable"]),
-                sliceable=bool(o["sliceable"]),
-                toggleable=bool(o["toggleable"]),
-                hot=bool(initial.get("isHot", False)),
-                cool=bool(initial.get("isCool", False)),
-                clean=bool(initial.get("isClean", False)),
-                sliced=bool(initial.get("isSliced", False)),
-                toggled=bool(initial.get("isToggled", False)),
-            )
-        )
+    items = [
+        _entry("objects", index, lambda o=o: _item_from_record(o))
+        for index, o in enumerate(_entries(raw, "objects"))
+    ]
     scene = Scene.build(
         receptacles,
         items,
@@ -205,6 +227,28 @@ def game_from_record(record: Mapping[str, Any]) -> Game:
         template=record["task_template"],
     )
     return Game(scene=scene, task=task, game_id=str(record.get("game_id", "")))
+
+
+def _item_from_record(o: Mapping[str, Any]) -> Item:
+    initial = o.get("initial", {})
+    return Item(
+        id=o["id"],
+        name=o["name"],
+        type=o["type"],
+        receptacle=o["receptacle"],
+        pickupable=bool(o["pickupable"]),
+        receptacle_object=bool(o["isReceptacleObject"]),
+        cleanable=bool(o["cleanable"]),
+        heatable=bool(o["heatable"]),
+        coolable=bool(o["coolable"]),
+        sliceable=bool(o["sliceable"]),
+        toggleable=bool(o["toggleable"]),
+        hot=bool(initial.get("isHot", False)),
+        cool=bool(initial.get("isCool", False)),
+        clean=bool(initial.get("isClean", False)),
+        sliced=bool(initial.get("isSliced", False)),
+        toggled=bool(initial.get("isToggled", False)),
+    )
 
 
 def game_to_record(game: Game) -> dict[str, Any]:

@@ -25,7 +25,12 @@ def build_engine(config: LaMerConfig, model: Any, tokenizer: Any) -> Engine:
     if section.kind == "hf":
         from lamer_train.engines.hf import HFEngine
 
-        return HFEngine(model, tokenizer, enable_thinking=section.enable_thinking)
+        return HFEngine(
+            model,
+            tokenizer,
+            enable_thinking=section.enable_thinking,
+            compute_dtype=config.model.compute_dtype,
+        )
     if section.kind == "vllm":
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             raise ValueError(

@@ -22,7 +22,7 @@ from transformers.cache_utils import DynamicCache
 
 from lamer_train.engines.base import ChatMessage, Completion, SamplingConfig
 from lamer_train.engines.chat import encode_chat
-from lamer_train.model_factory import stop_token_ids
+from lamer_train.model_factory import check_compute_dtype, compute_autocast, stop_token_ids
 
 
 class HFEngine:
@@ -35,6 +35,11 @@ class HFEngine:
             ``<think></think>`` block, as the paper runs Qwen3 without thinking).
         max_batch_size: most prompts decoded together; larger batches are split
             (prompts are grouped by length first to reduce padding).
+        compute_dtype: ``"float32"``, or ``"bfloat16"`` to decode under autocast, the
+            same mixed precision as the actor's forward pass. The engine keeps no second
+            copy of the weights: autocast casts each float32 weight once per
+            :meth:`generate` call (its weight cache), so the engine always samples from
+            the actor's current parameters and cannot drift from them.
     """
 
     def __init__(
@@ -43,6 +48,7 @@ class HFEngine:
         tokenizer: PreTrainedTokenizerBase,
         enable_thinking: bool = False,
         max_batch_size: int = 64,
+        compute_dtype: str = "float32",
     ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
@@ -50,6 +56,7 @@ class HFEngine:
         self.tokenizer = tokenizer
         self.enable_thinking = enable_thinking
         self.max_batch_size = max_batch_size
+        self.compute_dtype = check_compute_dtype(compute_dtype)
         self.stop_ids = stop_token_ids(tokenizer)
         if tokenizer.pad_token_id is None:
             raise ValueError("the tokenizer needs a pad token for batched generation")
@@ -83,17 +90,18 @@ class HFEngine:
         was_training = self.model.training
         self.model.eval()
         try:
-            for start in range(0, len(order), self.max_batch_size):
-                rows = order[start : start + self.max_batch_size]
-                chunk = self._decode([prompt_ids[i] for i in rows], sampling, generator, device)
-                for row, (response, logprobs, finish) in zip(rows, chunk, strict=True):
-                    results[row] = Completion(
-                        text=self.tokenizer.decode(response, skip_special_tokens=True),
-                        prompt_ids=list(prompt_ids[row]),
-                        response_ids=response,
-                        logprobs=logprobs,
-                        finish_reason=finish,
-                    )
+            with compute_autocast(device, self.compute_dtype):
+                for start in range(0, len(order), self.max_batch_size):
+                    rows = order[start : start + self.max_batch_size]
+                    chunk = self._decode([prompt_ids[i] for i in rows], sampling, generator, device)
+                    for row, (response, logprobs, finish) in zip(rows, chunk, strict=True):
+                        results[row] = Completion(
+                            text=self.tokenizer.decode(response, skip_special_tokens=True),
+                            prompt_ids=list(prompt_ids[row]),
+                            response_ids=response,
+                            logprobs=logprobs,
+                            finish_reason=finish,
+                        )
         finally:
             self.model.train(was_training)
         return [c for c in results if c is not None]
@@ -114,7 +122,9 @@ class HFEngine:
                     target.copy_(tensor)
 
     # -- decoding --------------------------------------------------------------------
-    @torch.inference_mode()
+    # no_grad rather than inference_mode: autocast caches its casts of the weights only
+    # outside inference mode, and that cache is what makes bf16 decoding cast once per call.
+    @torch.no_grad()
     def _decode(
         self,
         prompt_ids: list[list[int]],
