@@ -32,8 +32,7 @@ def test_shipped_config_loads_and_its_header_shows_the_command(name):
     load_config(name)
     header = (SHIPPED_CONFIGS / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:10]
     assert any(
-        "uv run lamer-train" in line or "uv run --extra vllm lamer-train" in line
-        for line in header
+        "uv run lamer-train" in line or "uv run --extra vllm lamer-train" in line for line in header
     )
 
 
