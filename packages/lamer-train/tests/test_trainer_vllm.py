@@ -31,7 +31,7 @@ def test_two_iteration_vllm_run_with_async_trials_writes_its_metrics(tmp_path, c
     out = capsys.readouterr().out
     assert code == 0, out
     rows = read_metrics(tmp_path / "vllm" / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1]
+    assert [r["iteration"] for r in rows] == [1, 2]
     assert rows[0]["actor/optimizer_steps"] >= 1
     assert rows[0]["time/weight_sync_s"] > 0
     assert "eval/pass@2" in rows[1]
