@@ -34,4 +34,4 @@ def test_two_iteration_vllm_run_with_async_trials_writes_its_metrics(tmp_path, c
     assert [r["iteration"] for r in rows] == [1, 2]
     assert rows[0]["actor/optimizer_steps"] >= 1
     assert rows[0]["time/weight_sync_s"] > 0
-    assert "eval/pass@2" in rows[1]
+    assert any(k.startswith("eval/") and k.endswith("/pass@2") for k in rows[1])
