@@ -119,7 +119,7 @@ def test_after_sync_greedy_outputs_equal_the_hf_actors(engine, policy, tokenizer
     assert [c.response_ids for c in synced] == [c.response_ids for c in expected]
     for got, want in zip(synced, expected, strict=True):
         np.testing.assert_allclose(
-            got.logprobs, want.logprobs, atol=1e-2
+            got.log_probs, want.log_probs, atol=1e-2
         )  # vLLM CPU kernels round differently
 
 
@@ -137,7 +137,7 @@ def test_engine_samples_from_the_weights_of_a_trained_step(engine, policy, token
         """Largest difference between the engine's log-probs and the trained actor's."""
         scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
         return max(
-            float(np.abs(np.asarray(c.logprobs) - s.numpy()).max())
+            float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
             for c, s in zip(completions, scored, strict=True)
         )
 

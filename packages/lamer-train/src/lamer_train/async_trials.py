@@ -12,7 +12,7 @@ turns over engine *steps* (one decode step of every running request on vLLM):
    memory, restarts exactly as in the lock-step loop), and each trial that needs a
    response submits its next prompt at once, joining the running batch.
 
-Reproducible: a request's sampling seed is ``request_seed(trajectory, k)`` for the
+Reproducible: a request's sampling seed is ``request_seed(trial, k)`` for the
 trial's k-th response, never a wave's, and each round does exactly one engine step,
 so the same seeds, tasks and weights give the same trials (with the same engine and
 thread count). Engines without continuous batching (the HF engine) run through
@@ -106,7 +106,7 @@ def run_trials_async(
         _Instance(
             env=index,
             text=texts[index],
-            trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
+            trial=Trial(group_id=task.group_id, trial_id=index, seed=task.seed),
             memory=TrialMemory(observation),
             anchor=str(info[ANCHOR]),
             available_actions=listed_actions(info),
@@ -123,7 +123,7 @@ def run_trials_async(
         started = time.perf_counter()
         for index in indices:
             inst = instances[index]
-            if inst.phase == "play":
+            if inst.next_step == "play":
                 messages = prompts.play_messages(inst.memory, inst.text, inst.available_actions)
             else:
                 messages = prompts.reflect_messages(inst.memory, inst.text)
@@ -145,8 +145,8 @@ def run_trials_async(
     ready: list[tuple[int, list[ChatMessage], Completion]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lamer-envs") as env_thread:
         while ready or in_flight:
-            plays = [item for item in ready if instances[item[0]].phase == "play"]
-            reflects = [item for item in ready if instances[item[0]].phase == "reflect"]
+            plays = [item for item in ready if instances[item[0]].next_step == "play"]
+            reflects = [item for item in ready if instances[item[0]].next_step == "reflect"]
             job = (
                 env_thread.submit(
                     step_envs,
@@ -178,11 +178,15 @@ def run_trials_async(
             for index, messages, completion in reflects:
                 _reflect_turn(instances[index], messages, completion, prompts)
             restart_started = time.perf_counter()
-            _restart(pool, [instances[i] for i, _, _ in ready if instances[i].phase == "restart"])
+            _restart(
+                pool, [instances[i] for i, _, _ in ready if instances[i].next_step == "restart"]
+            )
             stats.env_s += time.perf_counter() - restart_started
 
-            next_up = sorted({index for index, _, _ in ready if instances[index].phase != "done"})
-            now_done = sum(inst.phase == "done" for inst in instances)
+            next_up = sorted(
+                {index for index, _, _ in ready if instances[index].next_step != "done"}
+            )
+            now_done = sum(inst.next_step == "done" for inst in instances)
             if on_wave is not None and now_done != done:
                 on_wave(now_done, len(instances))
             done = now_done

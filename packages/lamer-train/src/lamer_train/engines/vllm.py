@@ -190,9 +190,9 @@ class VLLMEngine:
         response_ids = list(output.token_ids)
         if output.finish_reason not in ("stop", "length"):
             raise RuntimeError(f"vLLM ended a request with finish_reason={output.finish_reason!r}")
-        logprobs = None
+        log_probs = None
         if output.logprobs is not None:
-            logprobs = [
+            log_probs = [
                 float(step[token].logprob)
                 for step, token in zip(output.logprobs, response_ids, strict=True)
             ]
@@ -200,7 +200,7 @@ class VLLMEngine:
             text=self.tokenizer.decode(response_ids, skip_special_tokens=True),
             prompt_ids=list(prompt_ids),
             response_ids=response_ids,
-            logprobs=logprobs,
+            log_probs=log_probs,
             finish_reason=output.finish_reason,
         )
 
