@@ -7,8 +7,9 @@ original ALFWorld stack.
 Writes the games that ``ALFWorldEnv(split=SPLIT)`` plays for seeds ``first-seed`` ..
 ``first-seed + games - 1`` under ``DIR/json_2.1.1/<train|valid_unseen>/<task dir>/<trial>/``
 (``game.tw-pddl``, ``traj_data.json``, ``initial_state.pddl``), as ALFWorld's own data is
-laid out. Play them with ALFWorld (``alfworld-play-tw`` on a ``game.tw-pddl``, or
-ALFWorld's ``AlfredTWEnv`` with ``data_path`` pointing at the split folder), or with
+laid out. Play them with ALFWorld (``alfworld-play-tw <game folder> --domain
+<alfworld>/data/alfred.pddl --grammar <alfworld>/data/alfred.twl2``, or ALFWorld's
+``AlfredTWEnv`` with its data path set to the split folder), or with
 ``ALFWorldEnv(backend="real", data_path=DIR, split=SPLIT)`` (it draws its own game per
 seed among the files). ``--verify`` replays each game's walkthrough (the built-in
 planner's solution) on the real engine and reports whether it wins.

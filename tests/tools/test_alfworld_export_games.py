@@ -71,6 +71,19 @@ def test_export_tool_writes_two_games_that_win_on_the_real_engine(tmp_path: Path
         assert data["walkthrough"] == list(game.metadata["expert_plan"])
     assert not expected
 
+    # ALFWorld's own loader (AlfredTWEnv, task types 1-6) accepts the folder as its data.
+    from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
+
+    config = {
+        "env": {"task_types": [1, 2, 3, 4, 5, 6], "goal_desc_human_anns_prob": 0},
+        "dataset": {
+            "eval_ood_data_path": str(tmp_path / "json_2.1.1" / "valid_unseen"),
+            "num_eval_games": -1,
+        },
+    }
+    loader = AlfredTWEnv(config, train_eval="eval_out_of_distribution")
+    assert sorted(map(Path, loader.game_files)) == game_files
+
 
 def test_export_tool_rejects_a_bad_game_count(tmp_path: Path) -> None:
     result = subprocess.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 
 import gymnasium
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 import lamer_envs  # noqa: F401  (registers the ids)
-from lamer_envs.pool import InProcessPool, ProcessPool, make_pool
+from lamer_envs.pool import EnvWorkerError, InProcessPool, ProcessPool, make_pool
 
 ENV_ID = "lamer/MineSweeper-v0"
 SEEDS = [3, 1, 4, 1, 5]
@@ -117,6 +119,26 @@ def test_worker_errors_carry_the_worker_traceback() -> None:
             pool.step(["(1, 1)", "(1, 1)"])  # no reset yet
         observations, _ = pool.reset([0, 1])  # the pool still works afterwards
         assert len(observations) == 2
+
+
+def test_an_env_error_names_the_env_index_and_its_task_seed() -> None:
+    with make_pool(ENV_ID, num_envs=4, num_workers=2) as pool:
+        pool.reset([10, 11], indices=[0, 1])
+        with pytest.raises(EnvWorkerError, match=r"(?s)env 2 \(not reset yet\).*ResetNeeded"):
+            pool.step(["(1, 1)", "(1, 1)"], indices=[0, 2])
+
+
+def test_a_dead_worker_is_an_error_naming_env_seed_and_how_it_died() -> None:
+    with make_pool(ENV_ID, num_envs=4, num_workers=2) as pool:
+        pool.reset([10, 11, 12, 13])
+        os.kill(pool.worker_pids[1], signal.SIGKILL)
+        pool._processes[1].join(timeout=10)
+        with pytest.raises(EnvWorkerError) as error:
+            pool.step(["(1, 1)"] * 4)
+        message = str(error.value)
+        assert "env worker 1" in message and "SIGKILL" in message
+        assert "env 2 (task seed 12)" in message and "env 3 (task seed 13)" in message
+    # close() after a death returns (the with block above did it)
 
 
 def test_bad_pool_sizes_are_rejected() -> None:

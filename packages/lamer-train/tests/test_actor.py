@@ -196,8 +196,6 @@ def test_bad_update_inputs_raise_clear_errors(model, tokenizer):
     samples = _samples(tokenizer)
     with pytest.raises(ValueError, match="4 samples but 3 advantages"):
         actor.update(samples, [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="finite"):
-        actor.update(samples, [1.0, float("nan"), 0.0, 0.0])
     with pytest.raises(ValueError, match="empty prompt"):
         actor.update([([], [1, 2])], [1.0])
 

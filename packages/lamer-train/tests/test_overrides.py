@@ -182,3 +182,18 @@ def test_shipped_config_means_the_same_alone_or_layered_on_the_defaults(name):
     # values (e.g. actor.mini_batch_size 32) never slip into a paper setting unseen.
     data = yaml.safe_load((SHIPPED_CONFIGS / f"{name}.yaml").read_text(encoding="utf-8"))
     assert LaMerConfig.model_validate(data) == load_config(name)
+
+
+def test_a_new_env_id_drops_the_eval_sets_of_the_config_below():
+    # Eval sets hold env kwargs too (Sokoban's harder_3_boxes means nothing to MineSweeper).
+    config = load_config("lamer_sokoban", ["env.id=lamer/MineSweeper-v0"])
+    assert config.eval.sets == LaMerConfig().eval.sets  # the default: held_out only
+    with_set = load_config(
+        "lamer_sokoban",
+        ["env.id=lamer/MineSweeper-v0", "eval.sets.more_mines={env_kwargs: {n_mines: 4}}"],
+    )
+    assert set(with_set.eval.sets) == {"held_out", "more_mines"}
+    assert (
+        load_config("lamer_sokoban").eval.sets
+        == load_config("lamer_sokoban", ["env.id=lamer/Sokoban-v0"]).eval.sets
+    )

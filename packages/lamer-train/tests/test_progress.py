@@ -11,7 +11,8 @@ from lamer_train.progress import IterationProgress, format_duration, summary_lin
 
 METRICS = {
     "rollout/episode_reward_mean": 1.5, "rollout/success_rate": 0.25,
-    "eval/pass@1": 0.125, "eval/pass@3": 0.5, "eval/mean_turns": 2.0,
+    "eval/held_out/pass@1": 0.125, "eval/held_out/pass@3": 0.5,
+    "eval/held_out/mean_turns": 2.0, "eval/harder/pass@1": 0.0, "eval/harder/pass@3": 0.25,
     "actor/pg_loss": -0.01, "actor/ppo_kl": 0.002,
     "speed/tokens_per_s": 420.0,
     "time/generation_s": 3.0, "time/update_s": 6.0, "time/env_s": 0.5, "time/prompt_s": 0.5,
@@ -21,7 +22,10 @@ METRICS = {
 
 def test_summary_line_shows_reward_pass_at_k_loss_kl_speed_and_time_split():
     line = summary_line(3, 6, METRICS)
-    assert line.startswith("iter 3/6 | reward +1.50 | success 0.25 | pass@1 0.125 pass@3 0.500")
+    assert line.startswith(
+        "iter 3/6 | reward +1.50 | success 0.25 | "
+        "held_out pass@1 0.125 pass@3 0.500, harder pass@1 0.000 pass@3 0.250 | "
+    )
     assert "mean_turns" not in line and "kl_ref" not in line
     assert "loss -0.0100" in line and "ppo_kl +0.0020" in line and "420 tok/s" in line
     assert line.endswith("10.0s (gen 30% upd 60% env 10%)")

@@ -50,7 +50,7 @@ def _trial(group_id: int = 0, trajectory_id: int = 5) -> Trial:
 
 def test_metrics_are_appended_and_trimmed_for_resume(tmp_path):
     report = RunReport(tmp_path, tensorboard=False)
-    report.log(0, {"eval/pass@1": 0.25})  # the evaluation before training
+    report.log(0, {"eval/held_out/pass@1": 0.25})  # the evaluation before training
     for iteration in range(1, 5):
         report.log(iteration, {"rollout/reward": float(iteration), "actor/kl": math.nan})
     report.close()
@@ -169,7 +169,11 @@ def test_tensorboard_and_plots_are_written(tmp_path):
     for iteration in range(3):
         report.log(
             iteration,
-            {"rollout/episode_reward_mean": iteration * 1.5, "eval/pass@1": 0.1 * iteration},
+            {
+                "rollout/episode_reward_mean": iteration * 1.5,
+                "eval/held_out/pass@1": 0.1 * iteration,
+                "eval/harder/pass@1": 0.05 * iteration,
+            },
         )
     written = report.plot()
     report.close()
@@ -179,7 +183,7 @@ def test_tensorboard_and_plots_are_written(tmp_path):
 
 
 def test_plots_keep_one_unit_per_axis_and_include_the_start_evaluation():
-    rows = [{"iteration": 0, "eval/pass@1": 0.1, "eval/pass@2": 0.2}] + [
+    rows = [{"iteration": 0, "eval/held_out/pass@1": 0.1, "eval/held_out/pass@2": 0.2}] + [
         {
             "iteration": k,
             "rollout/episode_reward_mean": 1.0 * k,
@@ -190,7 +194,7 @@ def test_plots_keep_one_unit_per_axis_and_include_the_start_evaluation():
             "time/iteration_s": 10.0,
             "time/generation_s": 4.0,
             "speed/tokens_per_s": 300.0,
-            **({"eval/pass@1": 0.3, "eval/pass@2": 0.4} if k == 2 else {}),
+            **({"eval/held_out/pass@1": 0.3, "eval/held_out/pass@2": 0.4} if k == 2 else {}),
         }
         for k in (1, 2)
     ]
@@ -206,21 +210,35 @@ def test_plots_keep_one_unit_per_axis_and_include_the_start_evaluation():
     reward_panels = [sorted(series) for _, series in plan["reward"]]
     assert reward_panels == [["rollout/episode_reward_mean"], ["rollout/success_rate"]]
     ((_, pass_at_k),) = plan["pass_at_k"]
-    assert pass_at_k["eval/pass@1"] == [(0, 0.1), (2, 0.3)]  # the start evaluation is x = 0
+    assert pass_at_k["eval/held_out/pass@1"] == [
+        (0, 0.1),
+        (2, 0.3),
+    ]  # the start evaluation is x = 0
 
 
 def test_pass_at_k_plot_has_one_panel_per_evaluation_set():
-    rows = [{"iteration": 1, "eval/pass@1": 0.5, "eval/hard/pass@1": 0.1, "eval/hard/pass@2": 0.2}]
+    rows = [
+        {
+            "iteration": 1,
+            "eval/held_out/pass@1": 0.5,
+            "eval/hard/pass@1": 0.1,
+            "eval/hard/pass@2": 0.2,
+        }
+    ]
     titles = {panel.title: sorted(series) for panel, series in plan_figures(rows)["pass_at_k"]}
     assert titles == {
-        "pass@k on held-out tasks": ["eval/pass@1"],
+        "pass@k on held-out tasks (held_out)": ["eval/held_out/pass@1"],
         "pass@k on held-out tasks (hard)": ["eval/hard/pass@1", "eval/hard/pass@2"],
     }
 
 
-def test_pass_at_k_table_shows_start_and_end():
-    table = pass_at_k_table({"eval/pass@1": 0.125}, {"eval/pass@1": 0.5, "rollout/x": 1.0})
+def test_pass_at_k_table_shows_each_set_start_and_end():
+    start = {"eval/held_out/pass@1": 0.125, "eval/harder/pass@1": 0.0}
+    end = {"eval/held_out/pass@1": 0.5, "rollout/x": 1.0, "eval/harder/pass@1": 0.25}
     console = Console(width=80, record=True)
-    console.print(table)
-    out = console.export_text()
-    assert "pass@1" in out and "0.125" in out and "0.500" in out and "rollout" not in out
+    console.print(pass_at_k_table(start, end))
+    rows = [line for line in console.export_text().splitlines() if "pass@1" in line]
+    assert len(rows) == 2
+    assert "held_out" in rows[0] and "0.125" in rows[0] and "0.500" in rows[0]
+    assert "harder" in rows[1] and "0.000" in rows[1] and "0.250" in rows[1]
+    assert "rollout" not in console.export_text()

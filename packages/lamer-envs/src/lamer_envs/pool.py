@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import gymnasium
 
 __all__ = [
     "EnvPool",
+    "EnvWorkerError",
     "InProcessPool",
     "ProcessPool",
     "StepResults",
@@ -140,21 +142,30 @@ def _collect(results: list[tuple[str, float, bool, bool, dict[str, Any]]]) -> St
 
 
 def _worker(connection: Connection, env_id: str, env_kwargs: dict[str, Any], count: int) -> None:
-    """Serve commands for ``count`` envs until ``close``; errors go back as text."""
+    """Serve commands for ``count`` envs until ``close``. An error goes back as
+    ``("error", (local env index or None, traceback text))``."""
     envs: list[gymnasium.Env] = []
     try:
         envs = [_make_env(env_id, env_kwargs) for _ in range(count)]
         connection.send(("ok", None))
     except Exception:
-        connection.send(("error", traceback.format_exc()))
+        connection.send(("error", (None, traceback.format_exc())))
         return
     while True:
-        command, payload = connection.recv()
+        try:
+            command, payload = connection.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        current = None
         try:
             if command == "reset":
-                reply: Any = [envs[i].reset(seed=seed) for i, seed in payload]
+                reply: Any = []
+                for current, seed in payload:
+                    reply.append(envs[current].reset(seed=seed))
             elif command == "step":
-                reply = [envs[i].step(action) for i, action in payload]
+                reply = []
+                for current, action in payload:
+                    reply.append(envs[current].step(action))
             elif command == "get_attr":
                 name, local = payload
                 reply = [getattr(envs[i].unwrapped, name) for i in local]
@@ -166,16 +177,37 @@ def _worker(connection: Connection, env_id: str, env_kwargs: dict[str, Any], cou
             else:
                 raise ValueError(f"unknown command {command!r}")
             connection.send(("ok", reply))
-        except Exception:
-            connection.send(("error", traceback.format_exc()))
+        except BaseException as error:
+            # SystemExit or KeyboardInterrupt from env code: report it, then stop.
+            connection.send(("error", (current, traceback.format_exc())))
+            if not isinstance(error, Exception):
+                return
+
+
+class EnvWorkerError(RuntimeError):
+    """An env of a :class:`ProcessPool` raised, or its worker process died; the message
+    names the env index, its task seed and the worker's own error."""
+
+
+def _exit_description(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"it was killed by {name}"
+    return f"it exited with code {exitcode}"
 
 
 class ProcessPool:
     """Envs spread over ``num_workers`` spawned processes (contiguous blocks of indices).
 
     Each call sends one message per worker concerned, then gathers the replies, so the
-    workers step their envs in parallel. An exception inside a worker is raised here as
-    a :class:`RuntimeError` carrying the worker's traceback.
+    workers step their envs in parallel. An exception inside an env, or a worker process
+    that died, is raised here as :class:`EnvWorkerError` naming the env index, the task
+    seed it was last reset with and the worker's traceback (or how the process ended).
     """
 
     def __init__(
@@ -211,15 +243,53 @@ class ProcessPool:
             self._processes.append(process)
             self._owner.extend((worker, local) for local in range(count))
         self._closed = False
-        for connection in self._connections:
-            self._receive(connection)
+        # Task seed of each env's last reset ("not reset yet" until the first).
+        self._seeds: list[Any] = ["not reset yet"] * num_envs
+        for worker in range(num_workers):
+            self._receive(worker, "building its envs", [])
 
-    @staticmethod
-    def _receive(connection: Connection) -> Any:
-        status, payload = connection.recv()
+    @property
+    def worker_pids(self) -> list[int | None]:
+        """Process ids of the workers (for monitoring)."""
+        return [process.pid for process in self._processes]
+
+    def _describe(self, worker: int, local: int | None, envs: Sequence[int]) -> str:
+        if local is not None:
+            envs = [self._owner.index((worker, local))]
+        shown = ", ".join(
+            f"env {i} ({seed if isinstance(seed, str) else f'task seed {seed}'})"
+            for i, seed in ((i, self._seeds[i]) for i in envs[:8])
+        )
+        more = f" and {len(envs) - 8} more" if len(envs) > 8 else ""
+        pid = self._processes[worker].pid
+        return f"env worker {worker} (pid {pid}){': ' + shown + more if shown else ''}"
+
+    def _send(self, worker: int, message: Any, doing: str, envs: Sequence[int]) -> None:
+        try:
+            self._connections[worker].send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+            self._raise_dead(worker, doing, envs)
+
+    def _receive(self, worker: int, doing: str, envs: Sequence[int]) -> Any:
+        try:
+            status, payload = self._connections[worker].recv()
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+            self._raise_dead(worker, doing, envs)
         if status == "error":
-            raise RuntimeError(f"env worker failed:\n{payload}")
+            local, text = payload
+            raise EnvWorkerError(
+                f"{self._describe(worker, local, envs)} failed while {doing}:\n{text}"
+            )
         return payload
+
+    def _raise_dead(self, worker: int, doing: str, envs: Sequence[int]) -> None:
+        process = self._processes[worker]
+        process.join(timeout=5)
+        raise EnvWorkerError(
+            f"{self._describe(worker, None, envs)} died while {doing}: "
+            f"{_exit_description(process.exitcode)} (out of memory, a crash in native "
+            "env code, or killed from outside)"
+        ) from None
 
     def _scatter(self, command: str, items: Sequence[tuple[int, Any]]) -> list[Any]:
         """Send per-worker batches of ``(env index, value)``; replies in ``items`` order."""
@@ -233,14 +303,19 @@ class ProcessPool:
             worker, local = self._owner[index]
             batches.setdefault(worker, []).append((local, value))
             slots.setdefault(worker, []).append(position)
+        doing = {"reset": "resetting", "step": "stepping"}.get(command, command)
+        envs_of = {w: [items[p][0] for p in positions] for w, positions in slots.items()}
+        if command == "reset":
+            for index, seed in items:
+                self._seeds[index] = seed
         for worker, batch in batches.items():
-            self._connections[worker].send((command, batch))
+            self._send(worker, (command, batch), doing, envs_of[worker])
         results: list[Any] = [None] * len(items)
         errors = []
         for worker in batches:
             try:
-                replies = self._receive(self._connections[worker])
-            except RuntimeError as error:  # drain every worker before raising
+                replies = self._receive(worker, doing, envs_of[worker])
+            except EnvWorkerError as error:  # drain every worker before raising
                 errors.append(error)
                 continue
             for position, reply in zip(slots[worker], replies, strict=True):
@@ -271,11 +346,13 @@ class ProcessPool:
         for index in chosen:
             by_worker.setdefault(self._owner[index][0], []).append(self._owner[index][1])
         values: dict[tuple[int, int], Any] = {}
+        doing = f"reading attribute {name!r}"
+        envs_of = {w: [self._owner.index((w, i)) for i in local] for w, local in by_worker.items()}
         for worker, local in by_worker.items():
-            self._connections[worker].send(("get_attr", (name, local)))
+            self._send(worker, ("get_attr", (name, local)), doing, envs_of[worker])
         for worker, local in by_worker.items():
             for local_index, value in zip(
-                local, self._receive(self._connections[worker]), strict=True
+                local, self._receive(worker, doing, envs_of[worker]), strict=True
             ):
                 values[(worker, local_index)] = value
         return [values[self._owner[index]] for index in chosen]

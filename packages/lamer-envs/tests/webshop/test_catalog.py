@@ -132,3 +132,109 @@ def test_missing_and_invalid_files_give_clear_errors(tmp_path: Path) -> None:
     broken.write_text("[{", encoding="utf-8")
     with pytest.raises(CatalogError, match="not valid JSON"):
         load_catalog(broken, FIXTURES / "items_ins_fixture.json")
+
+
+def _copy_fixtures(tmp_path: Path) -> dict[str, Path]:
+    names = {
+        "products": "items_fixture.json",
+        "attributes": "items_ins_fixture.json",
+        "reviews": "items_reviews_fixture.json",
+        "human": "items_human_ins_fixture.json",
+    }
+    paths = {}
+    for key, name in names.items():
+        paths[key] = tmp_path / name
+        paths[key].write_bytes((FIXTURES / name).read_bytes())
+    return paths
+
+
+def _load(paths: dict[str, Path]):
+    return load_catalog(paths["products"], paths["attributes"], paths["reviews"], paths["human"])
+
+
+@pytest.mark.parametrize("which", ["products", "attributes", "reviews", "human"])
+def test_a_file_that_is_not_utf8_is_an_error_naming_it(tmp_path: Path, which: str) -> None:
+    paths = _copy_fixtures(tmp_path)
+    paths[which].write_bytes(paths[which].read_text(encoding="utf-8").encode("utf-16"))
+    with pytest.raises(CatalogError, match="not UTF-8") as error:
+        _load(paths)
+    assert paths[which].name in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ([["an instruction"]], "human instructions file must hold a JSON object"),
+        ({"B01TEA0001": "buy tea"}, "B01TEA0001.*must be a list of objects"),
+        ({"B01TEA0001": ["buy tea"]}, "B01TEA0001.*human instruction 0: must be an object"),
+        ({"B01TEA0001": [{"instruction": 7}]}, "'instruction' must be a string"),
+        (
+            {"B01TEA0001": [{"instruction": "tea", "instruction_attributes": "caffeine free"}]},
+            "'instruction_attributes' must be a list of strings",
+        ),
+    ],
+    ids=["list", "str-entry", "str-instruction", "int-instruction", "str-attributes"],
+)
+def test_human_instructions_of_the_wrong_shape_name_the_file_and_record(
+    tmp_path: Path, content, message: str
+) -> None:
+    paths = _copy_fixtures(tmp_path)
+    paths["human"].write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(CatalogError, match=message) as error:
+        _load(paths)
+    assert paths["human"].name in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("pricing", "message"),
+    [
+        ([float("nan")], "finite"),
+        ([-3.5], ">= 0"),
+        ([float("inf"), 2.0], "finite"),
+        (["12"], "must hold numbers"),
+    ],
+)
+def test_nan_negative_or_non_numeric_prices_are_rejected(pricing, message: str) -> None:
+    products = _raw_products()
+    products[1]["pricing"] = pricing
+    with pytest.raises(CatalogError, match=message) as error:
+        build_catalog(products, {})
+    assert "record 1 (asin" in error.value.problems[0]
+
+
+def test_an_integer_instruction_or_string_attributes_are_rejected() -> None:
+    products = _raw_products()
+    asin = products[0]["asin"]
+    entry = {"attributes": ["a"], "instruction": 12, "instruction_attributes": ["a"]}
+    with pytest.raises(CatalogError, match="'instruction' must be a string, got int"):
+        build_catalog(products, {asin: entry})
+    entry = {"attributes": "cotton", "instruction": "a shirt", "instruction_attributes": ["a"]}
+    with pytest.raises(CatalogError, match="'attributes' must be a list of strings"):
+        build_catalog(products, {asin: entry})
+
+
+def test_skipped_records_are_summarised_with_their_reasons() -> None:
+    products = _raw_products()
+    products.append(dict(products[1]))
+    products.append(dict(products[2]))
+    products.append({**products[1], "asin": "nan"})
+    catalog = build_catalog(products, {})
+    summary = catalog.skip_summary()
+    assert summary.startswith("3 catalog record(s) skipped:")
+    assert "2 x repeated asin, skipped" in summary and "1 x invalid asin" in summary
+    assert build_catalog(_raw_products(), {}).skip_summary() == ""
+
+
+def test_the_shop_warns_once_with_the_skip_summary_of_real_data(tmp_path: Path) -> None:
+    from lamer_envs.webshop.config import WebShopConfig
+    from lamer_envs.webshop.shop import build_shop
+
+    paths = _copy_fixtures(tmp_path)
+    products = _raw_products()
+    products.append(dict(products[0]))
+    paths["products"].write_text(json.dumps(products), encoding="utf-8")
+    config = WebShopConfig(
+        product_file=str(paths["products"]), attribute_file=str(paths["attributes"])
+    )
+    with pytest.warns(UserWarning, match=r"items_fixture\.json: 1 catalog record\(s\) skipped"):
+        build_shop(config)

@@ -12,7 +12,7 @@ from gymnasium.error import ResetNeeded
 import lamer_envs
 from lamer_envs.checker import check_text_env
 from lamer_envs.protocol import INVALID_ACTION
-from lamer_envs.webshop.env import WebShopEnv, parse_webshop_action
+from lamer_envs.webshop.env import MAX_QUERY_LENGTH, WebShopEnv, parse_webshop_action
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_FILES = {
@@ -85,6 +85,30 @@ def test_invalid_actions_change_nothing_and_are_marked() -> None:
         assert step_obs == obs and reward == 0.0 and not (terminated or truncated)
         assert not step_info["action_is_valid"] and step_info["action"] == INVALID_ACTION
         assert step_info["anchor"] == info["anchor"]
+
+
+def test_invalid_actions_use_the_step_budget_as_in_the_reference() -> None:
+    env = fixture_env(max_steps=3)
+    env.reset(seed=0)
+    assert not any(env.step("look around")[2:4])
+    assert not any(env.step("click[nothing here]")[2:4])
+    _, _, terminated, truncated, info = env.step("search[]")
+    assert truncated and not terminated and not info["action_is_valid"]
+
+
+def test_a_huge_search_query_is_cut_to_the_documented_length() -> None:
+    env = fixture_env()
+    env.reset(seed=0)
+    query = "green tea " * 100_000  # 1 MB
+    obs, _, _, _, info = act(env, f"search[{query}]")
+    assert info["action_is_valid"] and info["page"] == "results"
+    assert info["action"].startswith("search[green tea green tea")
+    assert len(info["action"]) <= len("search[]") + MAX_QUERY_LENGTH
+    assert len(obs) < 20_000 and "B01TEA0001" in obs
+    assert (
+        parse_webshop_action(f"search[{'x' * 600}]").action == f"search[{'x' * MAX_QUERY_LENGTH}]"
+    )
+    assert parse_webshop_action("search[   tea   ]").action == "search[tea]"
 
 
 def test_search_works_from_any_page_as_upstream() -> None:

@@ -76,6 +76,8 @@ class Actor:
             weight_decay=config.weight_decay,
         )
         self.updates_done = 0
+        self.skip_reasons: list[str] = []
+        """Why steps of the last :meth:`update` were skipped (empty: none was)."""
         pad = getattr(getattr(model, "config", None), "pad_token_id", None)
         self.pad_id = int(pad) if pad is not None else 0
 
@@ -177,6 +179,10 @@ class Actor:
         longest response (one per response token; row ``i`` uses its first
         ``len(response_ids)`` entries). Rows with an empty response carry no tokens and
         are skipped. ``on_step(done, total)`` follows the optimizer steps (progress).
+        Non-finite values never reach the weights: an optimizer step whose loss or
+        gradient norm is NaN/inf is not taken, and advantages that are not finite in
+        float32 skip the whole update; both are counted in the metrics (``skipped_steps``,
+        ``skipped_updates``) and explained in :attr:`skip_reasons`.
         """
         config = self.config
         advantages = np.asarray(advantages, dtype=np.float64)
@@ -191,8 +197,13 @@ class Actor:
                 f"token advantages have {advantages.shape[1]} columns but the longest response "
                 f"has {longest} tokens"
             )
-        if not np.all(np.isfinite(advantages)):
-            raise ValueError("advantages must be finite (got NaN or inf)")
+        self.skip_reasons = []
+        used = advantages
+        if advantages.ndim == 2:  # only the entries of response tokens enter the loss
+            used = np.concatenate(
+                [advantages[i, : len(sample[1])] for i, sample in enumerate(samples)] or [[]]
+            )
+        bad_advantages = nonfinite_advantage_reason(used)
         for index, sample in enumerate(samples):
             if len(sample[0]) == 0:
                 raise ValueError(f"sample {index} has an empty prompt")
@@ -207,6 +218,16 @@ class Actor:
         metrics = _MetricSums()
         if not usable:
             return metrics.result(extra={"optimizer_steps": 0.0, "response_tokens": 0.0})
+        if bad_advantages:
+            self.skip_reasons.append(bad_advantages)
+            return metrics.result(
+                extra={
+                    "optimizer_steps": 0.0,
+                    "skipped_steps": float(self.planned_steps(samples)),
+                    "skipped_updates": 1.0,
+                    "response_tokens": 0.0,
+                }
+            )
         multiple = config.pad_rows_to_multiple
         if multiple > 0 and len(usable) % multiple:
             # The reference's padding: the first rows again (cycling if there are few).
@@ -221,7 +242,7 @@ class Actor:
             self.compute_log_probs(samples, self.ref_model) if self.ref_model is not None else None
         )
         self.model.train()
-        steps = 0
+        steps = skipped = 0
         total = self.planned_steps(samples)
         per_epoch = total // config.ppo_epochs
         for epoch in range(config.ppo_epochs):
@@ -232,7 +253,7 @@ class Actor:
             for start in range(0, len(order), config.mini_batch_size):
                 mini = order[start : start + config.mini_batch_size]
                 self.optimizer.zero_grad(set_to_none=True)
-                self.accumulate_gradients(
+                finite_loss = self.accumulate_gradients(
                     samples, mini, advantages, old_log_probs, ref_log_probs, metrics
                 )
                 grad_norm = torch.nn.utils.clip_grad_norm_(
@@ -240,11 +261,17 @@ class Actor:
                 )
                 if hasattr(grad_norm, "full_tensor"):  # FSDP2: a DTensor holding the global norm
                     grad_norm = grad_norm.full_tensor()
-                if torch.isfinite(grad_norm):
+                finite_loss = _all_ranks_agree(finite_loss, grad_norm.device)
+                if finite_loss and torch.isfinite(grad_norm):
                     self.optimizer.step()
                     steps += 1
-                else:  # a non-finite gradient would poison AdamW's moments: skip the step
-                    metrics.count("skipped_steps")
+                else:  # a non-finite loss or gradient would poison the weights and AdamW's moments
+                    skipped += 1
+                    what = "gradient norm" if finite_loss else "loss"
+                    self.skip_reasons.append(
+                        f"epoch {epoch} mini-batch {start // config.mini_batch_size}: "
+                        f"non-finite {what} ({float(grad_norm)})"
+                    )
                 self.optimizer.zero_grad(set_to_none=True)
                 metrics.step("grad_norm", float(grad_norm))
                 if on_step is not None:
@@ -255,6 +282,8 @@ class Actor:
         return metrics.result(
             extra={
                 "optimizer_steps": float(steps),
+                "skipped_steps": float(skipped),
+                "skipped_updates": float(steps == 0 and skipped > 0),
                 "response_tokens": float(response_tokens),
                 "lr": config.lr,
             }
@@ -268,9 +297,10 @@ class Actor:
         old_log_probs: Sequence[torch.Tensor],
         ref_log_probs: Sequence[torch.Tensor] | None,
         metrics: _MetricSums | None = None,
-    ) -> None:
+    ) -> bool:
         """Backward the loss of mini-batch ``mini`` (row indices) into ``.grad``, one
-        micro-batch at a time; the gradients add up to those of the whole mini-batch."""
+        micro-batch at a time; the gradients add up to those of the whole mini-batch.
+        Returns whether every micro-batch loss was finite."""
         config = self.config
         metrics = metrics if metrics is not None else _MetricSums()
         device = next(self.model.parameters()).device
@@ -279,6 +309,7 @@ class Actor:
         normaliser = float(tokens) if token_mean else float(len(mini))
         # One T for every micro-batch keeps seq-mean-token-sum-norm exact under accumulation.
         horizon = config.loss_horizon or max(len(samples[i][1]) for i in mini)
+        finite = True
         per_micro = config.loss_normaliser == "micro_batch"
         chunks = self._micro_batches(mini, samples, by_length=not per_micro)
         for rows in chunks:
@@ -332,6 +363,7 @@ class Actor:
                     kl, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
                 metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
+            finite = finite and bool(torch.isfinite(loss.detach()))
             loss.backward()
             metrics.add("pg_loss", float(policy.pg_loss.detach()))
             metrics.add("loss", float(loss.detach()))
@@ -341,6 +373,7 @@ class Actor:
                 )
             if entropy is not None:
                 metrics.add_tokens("entropy", float((entropy.detach() * mask).sum()), micro_tokens)
+        return finite
 
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -366,6 +399,34 @@ class Actor:
             )
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates_done = int(state.get("updates_done", 0))
+
+
+def _all_ranks_agree(flag: bool, device: torch.device) -> bool:
+    """``flag`` on every rank (False if False anywhere), so all ranks skip the same steps."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MIN)
+    return bool(value.item() > 0)
+
+
+def nonfinite_advantage_reason(advantages: np.ndarray) -> str | None:
+    """Why ``advantages`` cannot train (NaN/inf, or too large for the float32 loss), or None.
+
+    Advantages of 1e300 are finite in float64 but become inf in the float32 loss, which
+    would then skip every step with no word of why; naming them here tells the user to
+    look at the rewards or the estimator's normalisation.
+    """
+    nonfinite = int((~np.isfinite(advantages)).sum())
+    if nonfinite:
+        return f"{nonfinite} of {len(advantages)} advantages are NaN or inf"
+    largest = float(np.abs(advantages).max()) if len(advantages) else 0.0
+    if largest <= float(np.finfo(np.float32).max):
+        return None
+    return (
+        f"advantages up to {largest:.3g} in size overflow float32 (check the rewards and "
+        "the estimator's normalisation)"
+    )
 
 
 class _MetricSums:

@@ -11,6 +11,7 @@ Layout under ``<run_dir>/checkpoints/``::
         critic.pt           value model + optimizer (``Critic.state_dict()``), when trained
         rng.pt              torch RNG states
         trainer_state.json  iteration, data position, anything the trainer adds
+        manifest.json       size and SHA-256 of every other file (written last)
     latest                  text file: name of the newest complete checkpoint
 
 Without a ``policy`` (:func:`save_checkpoint`), ``actor.pt`` holds the whole actor
@@ -19,12 +20,18 @@ state, weights included, and there is no ``model/``.
 A checkpoint is written into a hidden ``.tmp-*`` folder, flushed to disk, then renamed
 into place; ``latest`` is replaced the same way. A run killed at any moment therefore
 leaves either the previous checkpoint or the new one, never a half-written one.
+Weights that are not finite are never saved (the previous checkpoint stays), a full disk
+is reported naming the folder and the space needed, and leftover ``.tmp-*`` folders of a
+killed run are removed at the next save. Resume verifies the manifests and falls back
+to the newest intact checkpoint (:func:`~lamer_train.checkpoint_files.find_resume_checkpoint`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import pickle
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,11 +39,36 @@ from typing import Any
 
 import torch
 
-CHECKPOINTS = "checkpoints"
+from lamer_train.checkpoint_files import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS,
+    MANIFEST,
+    CheckpointError,
+    find_resume_checkpoint,
+    folder_size,
+    list_checkpoints,
+    remove_stale_temporaries,
+    verify_checkpoint,
+    write_manifest,
+    write_text_atomic,
+)
+from lamer_train.checkpoint_files import fsync_dir as _fsync_dir
+
+__all__ = [
+    "CheckpointError",
+    "LoadedCheckpoint",
+    "TrainerState",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_checkpoint",
+    "save_checkpoint",
+    "write_text_atomic",
+]
+
 LATEST = "latest"
 MODEL_DIR = "model"
 """Sub-folder of a checkpoint holding the policy in Hugging Face layout."""
-_PREFIX = "iter_"
+_PREFIX = CHECKPOINT_PREFIX
 
 
 @dataclass(slots=True)
@@ -60,31 +92,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a directory.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
 def rng_states() -> dict[str, Any]:
     """The torch RNG states (CPU, and CUDA when present)."""
     states: dict[str, Any] = {"torch_cpu": torch.get_rng_state()}
@@ -97,6 +104,20 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch_cpu"])
     if "torch_cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["torch_cuda"])
+
+
+def non_finite_tensors(state: Any, where: str = "") -> list[str]:
+    """Names of the floating tensors under ``state`` (nested dicts/lists) holding NaN or inf."""
+    if isinstance(state, torch.Tensor):
+        bad = state.is_floating_point() and not bool(torch.isfinite(state).all())
+        return [where or "tensor"] if bad else []
+    if isinstance(state, dict):
+        return [
+            x for k, v in state.items() for x in non_finite_tensors(v, f"{where}.{k}".lstrip("."))
+        ]
+    if isinstance(state, (list, tuple)):
+        return [x for i, v in enumerate(state) for x in non_finite_tensors(v, f"{where}[{i}]")]
+    return []
 
 
 def save_checkpoint(
@@ -114,29 +135,54 @@ def save_checkpoint(
     ``policy`` (a transformers ``PreTrainedModel``) and its ``tokenizer``, when given,
     are written to ``model/`` with ``save_pretrained`` and ``actor_state["model"]`` is
     left out of ``actor.pt``. ``keep_last`` newest checkpoints are kept (``<= 0`` keeps all).
+    Raises :class:`CheckpointError` (and leaves the existing checkpoints alone) when a
+    weight or optimizer tensor is not finite or the disk is full.
     """
     root = Path(run_dir) / CHECKPOINTS
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(root)
     name = checkpoint_name(state.iteration)
+    bad = non_finite_tensors(actor_state) + non_finite_tensors(critic_state or {}, "critic")
+    if bad:
+        kept = latest_checkpoint(run_dir)
+        raise CheckpointError(
+            f"checkpoint {name} not written: {len(bad)} tensors hold NaN or inf "
+            f"(first: {bad[0]}); the last finite checkpoint "
+            f"{kept.name if kept else '(none yet)'} is kept"
+        )
     final = root / name
     tmp = root / f".tmp-{name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir()
-    if policy is not None:
-        write_hf_model(tmp / MODEL_DIR, policy, tokenizer)
-        actor_state = {key: value for key, value in actor_state.items() if key != "model"}
-    torch.save(actor_state, tmp / "actor.pt")
-    if critic_state is not None:
-        torch.save(critic_state, tmp / "critic.pt")
-    torch.save(rng_states(), tmp / "rng.pt")
-    (tmp / "trainer_state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
-    for item in tmp.rglob("*"):
-        if item.is_file():
-            _fsync_file(item)
-    if (tmp / MODEL_DIR).is_dir():
-        _fsync_dir(tmp / MODEL_DIR)
-    _fsync_dir(tmp)
+    try:
+        tmp.mkdir()
+        if policy is not None:
+            write_hf_model(tmp / MODEL_DIR, policy, tokenizer)
+            actor_state = {key: value for key, value in actor_state.items() if key != "model"}
+        torch.save(actor_state, tmp / "actor.pt")
+        if critic_state is not None:
+            torch.save(critic_state, tmp / "critic.pt")
+        torch.save(rng_states(), tmp / "rng.pt")
+        (tmp / "trainer_state.json").write_text(
+            json.dumps(asdict(state), indent=2), encoding="utf-8"
+        )
+        for item in tmp.rglob("*"):
+            if item.is_file():
+                _fsync_file(item)
+        if (tmp / MODEL_DIR).is_dir():
+            _fsync_dir(tmp / MODEL_DIR)
+        write_manifest(tmp)
+        _fsync_dir(tmp)
+    except (OSError, RuntimeError) as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _is_disk_full(error):
+            raise
+        previous = latest_checkpoint(run_dir)
+        needed = f"about {folder_size(previous) / 1e9:.2f} GB" if previous else "unknown"
+        raise CheckpointError(
+            f"no space left on the device writing checkpoint {final}: it needs {needed} "
+            "(the size of the previous checkpoint); free space and --resume"
+        ) from None
     if final.exists():  # the same iteration saved again after a resume
         shutil.rmtree(final)
     os.rename(tmp, final)
@@ -148,24 +194,26 @@ def save_checkpoint(
     return final
 
 
-def list_checkpoints(run_dir: Path) -> list[Path]:
-    """Complete checkpoints of a run, oldest first."""
-    root = Path(run_dir) / CHECKPOINTS
-    if not root.is_dir():
-        return []
-    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(_PREFIX)]
-    return sorted(found, key=lambda p: p.name)
+def _is_disk_full(error: BaseException) -> bool:
+    # torch.save reports a short write as a RuntimeError carrying the OS message.
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "No space left on device" in str(error) or "file write failed" in str(error)
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint of a run, or ``None``."""
+    """The newest complete checkpoint of a run, or ``None`` (no checksum check: resume
+    uses :func:`~lamer_train.checkpoint_files.find_resume_checkpoint`)."""
     root = Path(run_dir) / CHECKPOINTS
     pointer = root / LATEST
-    if pointer.is_file():
-        candidate = root / pointer.read_text(encoding="utf-8").strip()
-        if (candidate / "trainer_state.json").is_file():
-            return candidate
-    complete = [p for p in list_checkpoints(run_dir) if (p / "trainer_state.json").is_file()]
+    try:
+        name = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+    except (OSError, UnicodeDecodeError):  # a damaged pointer: look at the folders
+        name = ""
+    candidate = root / name
+    if name.startswith(_PREFIX) and (candidate / MANIFEST).is_file():
+        return candidate
+    complete = [p for p in list_checkpoints(run_dir) if (p / MANIFEST).is_file()]
     return complete[-1] if complete else None
 
 
@@ -178,33 +226,51 @@ class LoadedCheckpoint:
     critic_state: dict[str, Any] | None = None
 
 
-def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> LoadedCheckpoint:
-    """Read a checkpoint folder (or a run folder: its newest checkpoint)."""
+def load_checkpoint(
+    path: Path, *, map_location: str | torch.device = "cpu", verify: bool = True
+) -> LoadedCheckpoint:
+    """Read a checkpoint folder, or a run folder: its newest intact checkpoint.
+
+    The manifest is verified first (``verify=False``: the caller just did); a damaged
+    checkpoint raises :class:`CheckpointError` naming the file.
+    """
     path = Path(path)
-    if not (path / "trainer_state.json").is_file():
-        newest = latest_checkpoint(path)
+    if not (path / "trainer_state.json").is_file() and not (path / "manifest.json").is_file():
+        newest = find_resume_checkpoint(path).checkpoint
         if newest is None:
             raise FileNotFoundError(
                 f"{path} is neither a checkpoint folder (with trainer_state.json) "
                 f"nor a run folder with a complete checkpoint under {CHECKPOINTS}/"
             )
         path = newest
-    raw = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-    state = TrainerState(**raw)
+    reason = verify_checkpoint(path) if verify else None
+    if reason is not None:
+        raise CheckpointError(f"checkpoint {path} is damaged: {reason}")
+    state_file = path / "trainer_state.json"
+    try:
+        state = TrainerState(**json.loads(state_file.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(f"{state_file} is damaged: {error}") from None
     # Optimizer states hold plain python containers; weights_only keeps loading safe.
-    actor_state = torch.load(path / "actor.pt", map_location=map_location, weights_only=True)
+    actor_state = _torch_load(path / "actor.pt", map_location)
     if (path / MODEL_DIR).is_dir():
-        actor_state["model"] = read_hf_weights(path / MODEL_DIR, map_location)
-    rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
+        try:
+            actor_state["model"] = read_hf_weights(path / MODEL_DIR, map_location)
+        except Exception as error:  # safetensors raises its own error types
+            raise CheckpointError(f"{path / MODEL_DIR} cannot be loaded: {error}") from None
+    rng = _torch_load(path / "rng.pt", "cpu")
     critic_path = path / "critic.pt"
-    critic_state = (
-        torch.load(critic_path, map_location=map_location, weights_only=True)
-        if critic_path.is_file()
-        else None
-    )
+    critic_state = _torch_load(critic_path, map_location) if critic_path.is_file() else None
     return LoadedCheckpoint(
         path=path, state=state, actor_state=actor_state, rng=rng, critic_state=critic_state
     )
+
+
+def _torch_load(file: Path, map_location: str | torch.device) -> Any:
+    try:
+        return torch.load(file, map_location=map_location, weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, ValueError) as error:
+        raise CheckpointError(f"{file} cannot be loaded: {error}") from None
 
 
 # -- the policy in Hugging Face layout ----------------------------------------------------

@@ -5,6 +5,7 @@
     lamer-train --config lamer_sokoban trial.group_size=4 actor.lr=2e-6
     lamer-train --resume runs/<run>               # continue a killed run
     lamer-train eval --checkpoint runs/<run>/checkpoints/iter_000008
+    lamer-train eval --checkpoint runs/<run> --set held_out   # one eval set
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
@@ -22,11 +23,20 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
+from lamer_train.checkpoint_files import (
+    CHECKPOINTS,
+    CheckpointError,
+    find_resume_checkpoint,
+    remove_stale_temporaries,
+)
 from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
+from lamer_train.config_checks import check_run_setup
+from lamer_train.nonfinite import TrainingStopped
 from lamer_train.preflight import check_before_run, check_env, check_model_source
+from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
-CONFIG_FILE = "config.yaml"
 COMMANDS = ("train", "eval", "show-config", "list")
 
 OVERRIDES_HELP = """\
@@ -35,8 +45,8 @@ overrides (layered onto the defaults, then onto --config; each changes only what
   env.kwargs.num_boxes=2         one key of a mapping; env.kwargs={num_boxes: 2} also merges
   'algorithm.estimator_params={}'  an empty mapping clears it
   'env.kwargs:={num_boxes: 2}'   := replaces a mapping (exactly these keys)
-  env.id=lamer/MineSweeper-v0    a new env.id (algorithm.estimator) drops the kwargs (params)
-                                 of the config below: only the ones you give are kept
+  env.id=lamer/MineSweeper-v0    a new env.id drops the env kwargs and eval sets of the config
+                                 below (a new algorithm.estimator: its params); yours are kept
   env.id=my_module:my/Env-v0     your own gymnasium env: imports my_module (installed, on
                                  PYTHONPATH or in the current folder), which registers it
 """
@@ -55,6 +65,13 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "eval":
         parser.add_argument(
             "--checkpoint", required=True, help="checkpoint folder (or run folder: its newest)"
+        )
+        parser.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            metavar="NAME",
+            help="evaluate this eval set (from eval.sets; repeatable; default: every set)",
         )
     elif command == "train":
         parser.add_argument("--resume", help="run folder of a killed run to continue")
@@ -77,9 +94,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
         )
     if args.resume:
         run_dir = Path(args.resume)
-        if not (run_dir / CONFIG_FILE).is_file():
-            raise ConfigError(f"--resume {run_dir}: no {CONFIG_FILE} there (not a run folder)")
-        config = load_config(run_dir / CONFIG_FILE, args.overrides)
+        config = load_run_config(run_dir, args.overrides)
     else:
         config = load_config(args.config, args.overrides)
         run_dir = _new_run_dir(config, args.config)
@@ -89,24 +104,30 @@ def train(args: argparse.Namespace, console: Console) -> int:
                 "to continue it, or choose another run.name"
             )
     check_before_run(config, run_dir)
+    resume_from = None
+    if args.resume:  # before the model is built: a damaged run stops here
+        remove_stale_temporaries(run_dir)
+        remove_stale_temporaries(run_dir / CHECKPOINTS)
+        resume_from = find_resume_checkpoint(run_dir)
+        _print_skipped(console, resume_from.skipped)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / CONFIG_FILE).write_text(config_to_yaml(config), encoding="utf-8")
+    write_run_config(run_dir, config)
 
     # soft_wrap: a path must stay on one line to be copied.
     console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
     console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
-    from lamer_train.checkpoint import latest_checkpoint
     from lamer_train.report import RunReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
     trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
     resume_iteration = None
-    if args.resume:
+    if resume_from is not None:
         # Metrics from `resume_iteration` on were logged after the checkpoint: dropped.
         resume_iteration = 0
-        if latest_checkpoint(run_dir) is not None:
-            trainer.restore(run_dir)
+        if resume_from.checkpoint is not None:
+            trainer.restore(resume_from.checkpoint, verified=True)
+            console.print(f"resuming from {resume_from.checkpoint}", soft_wrap=True)
             resume_iteration = trainer.state.iteration + 1
         console.print(f"resuming at iteration {max(resume_iteration, 1)}")
     report = RunReport(
@@ -144,33 +165,45 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     if not path.is_dir():
         raise ConfigError(f"--checkpoint {path}: no such folder")
     # The config is checked before the checkpoint code (and with it torch) is imported.
-    config_path = Path(args.config) if args.config else _run_folder_of(path) / CONFIG_FILE
-    config = load_config(config_path, args.overrides)
-    check_env(config)
+    if args.config:
+        config = load_config(args.config, args.overrides)
+    else:
+        config = load_run_config(_run_folder_of(path), args.overrides)
+    check_run_setup(config)
+    check_env(config, args.sets)  # also rejects a --set name that is not configured
     check_model_source(config.model)
 
-    from lamer_train.checkpoint import latest_checkpoint
+    from lamer_train.eval_sets import metrics_by_set
     from lamer_train.report import RunReport, pass_at_k_table
 
-    checkpoint = path if (path / "trainer_state.json").is_file() else latest_checkpoint(path)
+    checkpoint = path if (path / "trainer_state.json").is_file() else None
+    if checkpoint is None:
+        found = find_resume_checkpoint(path if (path / CHECKPOINTS).is_dir() else path.parent)
+        _print_skipped(console, found.skipped)
+        checkpoint = found.checkpoint
     if checkpoint is None:
         raise ConfigError(f"--checkpoint {path}: no checkpoint there")
     run_dir = checkpoint.parent.parent
 
     from lamer_train.trainer import Trainer
 
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
     try:
-        metrics, trials, _ = trainer.evaluate()
+        metrics, trials = trainer.evaluate()
     finally:
         trainer.close()
-    out = run_dir / "eval"
-    out.mkdir(exist_ok=True)
-    (out / f"{checkpoint.name}.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    RunReport(run_dir, tensorboard=False).write_samples(f"eval_{checkpoint.name}", trials)
+    # One file per set: evaluating one set never overwrites another's result.
+    out = run_dir / "eval" / checkpoint.name
+    out.mkdir(parents=True, exist_ok=True)
+    report = RunReport(run_dir, tensorboard=False)
+    for name, set_metrics in metrics_by_set(metrics).items():
+        (out / f"{name}.json").write_text(json.dumps(set_metrics, indent=2), encoding="utf-8")
+        report.write_samples(f"eval_{checkpoint.name}_{name}", trials[name])
     console.print(pass_at_k_table(None, metrics))
-    console.print(f"evaluation of {checkpoint} written to {out / (checkpoint.name + '.json')}")
+    console.print(
+        f"evaluation of {checkpoint} written to {out}/ ({', '.join(trials)})", soft_wrap=True
+    )
     return 0
 
 
@@ -185,6 +218,19 @@ def list_catalog() -> int:
 
     sys.stdout.write(format_catalog())
     return 0
+
+
+def _print_skipped(console: Console, skipped: list[tuple[Path, str]]) -> None:
+    for folder, reason in skipped:
+        console.print(
+            f"[yellow]skipping checkpoint {folder.name}:[/] {escape(reason)}", soft_wrap=True
+        )
+
+
+def _print_error(label: str, error: Exception) -> None:
+    # escape: messages quote values such as [0.9, 1.0]; soft_wrap keeps paths on one line.
+    message = f"[red]{label}:[/] {escape(str(error))}"
+    Console(stderr=True).print(message, highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,10 +255,14 @@ def main(argv: list[str] | None = None) -> int:
             return list_catalog()
         return evaluate_checkpoint(args, console) if command == "eval" else train(args, console)
     except ConfigError as error:
-        Console(stderr=True).print(
-            f"[red]config error:[/] {error}", highlight=False, soft_wrap=True
-        )
+        _print_error("config error", error)
         return 2
+    except CheckpointError as error:
+        _print_error("checkpoint error", error)
+        return 3
+    except TrainingStopped as error:
+        _print_error("training stopped", error)
+        return 4
 
 
 if __name__ == "__main__":

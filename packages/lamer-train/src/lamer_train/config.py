@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.resources
 import inspect
+import re
 from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.actor_config import ActorConfig
+from lamer_train.config_checks import check_numbers
 from lamer_train.critic_config import CriticConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_config import ModelConfig
@@ -79,6 +81,12 @@ class RunSection(_Section):
     )
     device: str = Field("cpu", description="torch device of the actor and the HF engine.")
     progress: bool = Field(True, description="Show the rich progress display.")
+    max_consecutive_skipped_updates: int = Field(
+        3,
+        ge=0,
+        description="Stop the run (with an error) after this many updates in a row were "
+        "skipped for a non-finite loss, gradient norm or advantage (0 = never stop).",
+    )
 
 
 DEFAULT_ENV_ID = "lamer/Sokoban-v0"
@@ -215,8 +223,42 @@ class EngineSection(_Section):
     )
 
 
+#: An eval set name: it becomes part of metric keys (``eval/<set>/pass@k``) and file names.
+EVAL_SET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class EvalSetSection(_Section):
+    """One named eval set; a field left unset (null) takes the ``eval`` section's value."""
+
+    env_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Env constructor arguments changed for this set, applied after env.kwargs "
+        "and eval.env_kwargs (e.g. {num_boxes: 3} or {split: eval_out_of_distribution}).",
+    )
+    num_tasks: int | None = Field(None, ge=1, description="Held-out tasks (unset: eval.num_tasks).")
+    group_size: int | None = Field(
+        None, ge=1, description="Trials per task (unset: eval.group_size)."
+    )
+    num_attempts: int | None = Field(
+        None, ge=1, description="Attempts per trial (unset: eval.num_attempts)."
+    )
+    reflection: bool | None = Field(
+        None, description="Reflect between attempts (unset: eval.reflection)."
+    )
+    memory_mode: MemoryMode | None = Field(
+        None, description="Memory mode (unset: eval.memory_mode)."
+    )
+    max_turns: int | None = Field(
+        None, ge=1, description="Play turns per attempt (unset: env.max_turns)."
+    )
+
+
 class EvalSection(_Section):
-    """Held-out evaluation (pass@k)."""
+    """Held-out evaluation (pass@k) on one or more named eval sets.
+
+    ``num_tasks`` .. ``env_kwargs`` are the defaults of every set in ``sets``; ``every``,
+    ``at_start`` and ``sampling`` are shared by all sets.
+    """
 
     every: int = Field(3, ge=1, description="Evaluate every this many iterations (and at the end).")
     at_start: bool = Field(True, description="Also evaluate before the first update.")
@@ -231,7 +273,7 @@ class EvalSection(_Section):
     memory_mode: MemoryMode = Field("reflection_only", description="Memory mode at evaluation.")
     env_kwargs: dict[str, Any] = Field(
         default_factory=dict,
-        description="Env constructor arguments changed for evaluation (e.g. a test split).",
+        description="Env constructor arguments changed for every eval set (e.g. a test split).",
     )
     sampling: SamplingConfig = Field(
         default_factory=lambda: SamplingConfig(
@@ -239,10 +281,33 @@ class EvalSection(_Section):
         ),
         description="Sampling of evaluation responses (paper: 0.7 / 0.8 / 20).",
     )
+    sets: dict[str, EvalSetSection] = Field(
+        default_factory=lambda: {"held_out": EvalSetSection()},
+        description="Named eval sets, each logged as eval/<name>/<metric>; a set's unset "
+        "fields take the values above (held_out: the training env on held-out seeds).",
+    )
 
     @model_validator(mode="after")
     def _memory_needs_reflections(self) -> EvalSection:
         check_memory_needs_reflections(self.reflection, self.memory_mode)
+        return self
+
+    @model_validator(mode="after")
+    def _sets_are_named_and_coherent(self) -> EvalSection:
+        if not self.sets:
+            raise ValueError("sets: name at least one eval set (e.g. {held_out: {}})")
+        for name, entry in self.sets.items():
+            if not EVAL_SET_NAME.match(name):
+                raise ValueError(
+                    f"sets: eval set name {name!r} may only hold letters, digits, '_' and '-' "
+                    "(it becomes part of metric keys and file names)"
+                )
+            reflection = self.reflection if entry.reflection is None else entry.reflection
+            memory_mode = self.memory_mode if entry.memory_mode is None else entry.memory_mode
+            try:
+                check_memory_needs_reflections(reflection, memory_mode)
+            except ValueError as error:
+                raise ValueError(f"sets.{name}: {error}") from None
         return self
 
 
@@ -331,6 +396,8 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
         loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+    except (UnicodeDecodeError, OSError) as error:
+        raise ConfigError(f"{resolved} cannot be read as UTF-8 text: {error}") from None
     if loaded is not None and not isinstance(loaded, dict):
         raise ConfigError(f"{resolved} must hold a mapping of sections")
     return loaded or {}
@@ -352,6 +419,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         config = LaMerConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(format_validation_error(error)) from None
+    check_numbers(config)
     check_estimator(config.algorithm)
     return config
 

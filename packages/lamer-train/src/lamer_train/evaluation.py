@@ -3,7 +3,8 @@
 pass@k is the fraction of trials that succeed within their first k attempts, for
 k = 1..N. Baselines are evaluated the paper's way: N attempts, no reflection (plain
 retries). Held-out task seeds come from the ``eval`` split, and training seeds skip
-them (:func:`train_task_seeds`), so no evaluation task is ever trained on.
+them (:func:`train_task_seeds`), so no evaluation task is ever trained on. Each named
+eval set (:mod:`lamer_train.eval_sets`) is evaluated by one :func:`evaluate` call.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def evaluate(
     pool: EnvPool,
     prompts: PromptBuilder,
     *,
+    set_name: str,
     run_seed: int,
     num_tasks: int,
     group_size: int,
@@ -105,10 +107,11 @@ def evaluate(
     sampling: SamplingConfig,
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
-    """Play the held-out tasks; returns ``eval/``-prefixed metrics, the trials and stats.
+    """Play the held-out tasks of eval set ``set_name``; returns its metrics (keys
+    ``eval/<set_name>/<metric>``), the trials and stats.
 
-    The sampling seeds do not depend on the iteration, so evaluations at different
-    iterations differ only through the weights.
+    The sampling seeds depend on the set but not on the iteration, so evaluations at
+    different iterations differ only through the weights.
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
     trials, stats = run_trials(
@@ -118,8 +121,10 @@ def evaluate(
         prompts,
         settings,
         sampling,
-        wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", wave),
+        wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", set_name, wave),
         on_wave=on_wave,
     )
-    metrics = {f"eval/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()}
+    metrics = {
+        f"eval/{set_name}/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()
+    }
     return metrics, trials, stats

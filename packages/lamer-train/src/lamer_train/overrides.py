@@ -11,8 +11,8 @@ Every layer is merged onto the one below, so a layer changes exactly what it nam
   mappings whole: a mapping given in a file replaces the one below.
 - **Selectors.** Env kwargs belong to their env id, estimator params to their
   estimator: a layer that changes ``env.id`` (or ``algorithm.estimator``) drops the
-  kwargs (params) of the layer below, keeping only the ones it sets itself. See
-  :data:`SELECTORS`.
+  kwargs, eval kwargs and eval sets (params) of the layer below, keeping only the ones it
+  sets itself. See :data:`SELECTORS`.
 
 Command-line overrides are one layer, applied in order (a later override of the same
 field wins).
@@ -31,10 +31,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-#: Path of a selector field -> paths of the mappings that belong to its value.
-SELECTORS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
-    ("env", "id"): (("env", "kwargs"), ("eval", "env_kwargs")),
-    ("algorithm", "estimator"): (("algorithm", "estimator_params"),),
+#: Path of a selector field -> {path of a mapping that belongs to its value: what that
+#: mapping becomes when a layer changes the selector (before the layer's own values)}.
+SELECTORS: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Any]]] = {
+    ("env", "id"): {
+        ("env", "kwargs"): {},
+        ("eval", "env_kwargs"): {},
+        ("eval", "sets"): {"held_out": {}},  # the default set: the training env, held out
+    },
+    ("algorithm", "estimator"): {("algorithm", "estimator_params"): {}},
 }
 
 REPLACE = ":="
@@ -217,9 +222,9 @@ def merge_layer(
     for selector, dependents in SELECTORS.items():
         new = _get(layer, selector)
         if new is not None and new != _get(merged, selector):
-            for path in dependents:
+            for path, reset in dependents.items():
                 parent = _get(merged, path[:-1])
                 if isinstance(parent, dict):
-                    parent[path[-1]] = {}
+                    parent[path[-1]] = copy.deepcopy(reset)
     _merge(merged, layer, SECTION, root, whole_mappings)
     return merged

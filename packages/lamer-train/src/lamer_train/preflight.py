@@ -4,18 +4,22 @@
 :class:`~lamer_train.config.ConfigError` naming the field to fix:
 
 - the estimator runs on what the trainer gives it (:func:`check_trainer_supports_estimator`);
-- one env of ``env.id`` builds with ``env.kwargs`` (and ``eval.env_kwargs``);
+- one env of ``env.id`` builds with ``env.kwargs`` (and with each eval set's kwargs);
 - ``model.name_or_path`` / ``model.tokenizer`` can be found (:func:`check_model_source`);
-- the run folder can be created (:func:`check_output_dir`).
+- the run folder can be created (:func:`check_output_dir`);
+- ``run.device`` exists here and the ``model.*`` shape can be built
+  (:func:`lamer_train.config_checks.check_run_setup`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lamer_train.config import AlgorithmSection, ConfigError, LaMerConfig
+from lamer_train.config_checks import check_run_setup
 from lamer_train.critic_config import CriticConfig
 from lamer_train.model_config import ModelConfig
 
@@ -122,9 +126,10 @@ def check_trainer_supports_estimator(
 
 
 # -- env ----------------------------------------------------------------------------------
-def check_env(config: LaMerConfig) -> None:
-    """Build one env (and one evaluation env when ``eval.env_kwargs`` changes it) to
-    catch a bad id or bad kwargs before the model is loaded.
+def check_env(config: LaMerConfig, eval_sets: Sequence[str] | None = None) -> None:
+    """Build one env, and one per eval set whose env kwargs differ (only ``eval_sets``
+    when given; an unknown name is an error), to catch a bad id or bad kwargs before the
+    model is loaded.
 
     ``env.id`` may be ``"my_module:my/Env-v0"``: gymnasium imports ``my_module`` (which
     registers ``my/Env-v0``) first.
@@ -132,20 +137,18 @@ def check_env(config: LaMerConfig) -> None:
     import gymnasium
 
     import lamer_envs
+    from lamer_train.eval_sets import check_eval_envs
 
     lamer_envs.register_envs()
-    variants = [("env.kwargs", config.env.kwargs)]
-    if config.eval.env_kwargs:
-        variants.append(("eval.env_kwargs", {**config.env.kwargs, **config.eval.env_kwargs}))
-    for field, kwargs in variants:
-        try:
-            env = gymnasium.make(config.env.id, **kwargs)
-        except Exception as error:
-            raise ConfigError(
-                f"env.id={config.env.id!r} / {field}={kwargs!r}: the env cannot be built: "
-                f"{type(error).__name__}: {error}"
-            ) from None
-        env.close()
+    try:
+        env = gymnasium.make(config.env.id, **config.env.kwargs)
+    except Exception as error:
+        raise ConfigError(
+            f"env.id={config.env.id!r} / env.kwargs={config.env.kwargs!r}: the env cannot be "
+            f"built: {type(error).__name__}: {error}"
+        ) from None
+    env.close()
+    check_eval_envs(config, eval_sets)
 
 
 # -- model --------------------------------------------------------------------------------
@@ -184,6 +187,7 @@ def check_output_dir(run_dir: Path) -> None:
 def check_before_run(config: LaMerConfig, run_dir: Path) -> None:
     """Every check that needs no model: run before the run folder is created."""
     check_trainer_supports_estimator(config.algorithm, config.critic)
+    check_run_setup(config)
     check_model_source(config.model)
     check_output_dir(run_dir)
     check_env(config)

@@ -15,11 +15,13 @@ from rich.console import Console
 
 
 def format_eval(metrics: dict[str, float]) -> str:
-    return " ".join(
-        f"{k.removeprefix('eval/')} {v:.3f}"
-        for k, v in metrics.items()
-        if k.startswith("eval/pass@")
-    )
+    """pass@k of each eval set: ``held_out pass@1 0.125 pass@3 0.500, harder ...``."""
+    by_set: dict[str, list[str]] = {}
+    for key, value in metrics.items():
+        parts = key.split("/", 2)
+        if len(parts) == 3 and parts[0] == "eval" and parts[2].startswith("pass@"):
+            by_set.setdefault(parts[1], []).append(f"{parts[2]} {value:.3f}")
+    return ", ".join(f"{name} {' '.join(items)}" for name, items in by_set.items())
 
 
 def summary_line(iteration: int, total: int, m: dict[str, float]) -> str:
@@ -38,8 +40,9 @@ def summary_line(iteration: int, total: int, m: dict[str, float]) -> str:
         f"reward {m.get('rollout/episode_reward_mean', float('nan')):+.2f}",
         f"success {m.get('rollout/success_rate', float('nan')):.2f}",
     ]
-    if any(k.startswith("eval/pass@") for k in m):
-        parts.append(format_eval(m))
+    evaluated = format_eval(m)
+    if evaluated:
+        parts.append(evaluated)
     parts += [
         f"loss {m.get('actor/pg_loss', float('nan')):+.4f}",
         f"ppo_kl {m.get('actor/ppo_kl', float('nan')):+.4f}",

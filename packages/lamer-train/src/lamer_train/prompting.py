@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from lamer_memory.budget import PartwiseTokenCounter
 from lamer_memory.config import PromptConfig
 from lamer_memory.parsing import TagStyle, parse_reflection
-from lamer_memory.prompts import play_messages, reflect_messages
+from lamer_memory.prompts import Prompt, build_play_prompt, build_reflect_prompt
 from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import ChatMessage
 from lamer_train.trial_loop import EnvText
@@ -51,6 +51,28 @@ class MemoryPrompts:
         self.config = config
         self.reflection_style = reflection_style
         self._count = count_tokens
+        self.over_budget = 0
+        """Prompts built so far that exceed ``max_prompt_tokens`` even with every older
+        piece of memory dropped (the rules, state and format alone are too long)."""
+        self.largest_over_budget = 0
+        """Token count of the longest such prompt."""
+
+    def _checked(self, prompt: Prompt) -> list[ChatMessage]:
+        if not prompt.fits:
+            self.over_budget += 1
+            self.largest_over_budget = max(self.largest_over_budget, prompt.num_tokens)
+        return prompt.messages
+
+    def budget_warning(self) -> str:
+        """One line about prompts over the budget so far ('' when none was)."""
+        if not self.over_budget:
+            return ""
+        return (
+            f"{self.over_budget} prompt(s) exceeded trial.max_prompt_tokens="
+            f"{self.config.max_prompt_tokens} even with all older memory dropped (longest "
+            f"{self.largest_over_budget} tokens): the rules, state and action list alone "
+            "are too long; raise trial.max_prompt_tokens"
+        )
 
     def _kwargs(self, env: EnvText) -> dict:
         kwargs = {"rules": env.rules, "action_format": env.action_format, "config": self.config}
@@ -64,10 +86,12 @@ class MemoryPrompts:
         env: EnvText,
         available_actions: Sequence[str] | None = None,
     ) -> list[ChatMessage]:
-        return play_messages(memory, available_actions=available_actions, **self._kwargs(env))
+        return self._checked(
+            build_play_prompt(memory, available_actions=available_actions, **self._kwargs(env))
+        )
 
     def reflect_messages(self, memory: TrialMemory, env: EnvText) -> list[ChatMessage]:
-        return reflect_messages(memory, **self._kwargs(env))
+        return self._checked(build_reflect_prompt(memory, **self._kwargs(env)))
 
     def parse_reflection(self, response: str) -> tuple[str, bool]:
         parsed = parse_reflection(

@@ -300,17 +300,25 @@ def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
 
 
 def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
-    """A rich table of evaluation metrics, start of training vs end."""
+    """A rich table of evaluation metrics (keys ``eval/<set>/<metric>``), one block of
+    rows per eval set, start of training vs end."""
     from rich.table import Table
 
     table = Table(title="evaluation on held-out tasks")
+    table.add_column("set")
     table.add_column("metric")
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
+    previous = None
     for key in end:
-        if not key.startswith("eval/"):
+        parts = key.split("/", 2)
+        if len(parts) != 3 or parts[0] != "eval":
             continue
+        set_name, metric = parts[1], parts[2]
+        if previous is not None and set_name != previous:
+            table.add_section()
         before = "-" if not start or start.get(key) is None else f"{start[key]:.3f}"
         after = "-" if end.get(key) is None else f"{end[key]:.3f}"
-        table.add_row(key.removeprefix("eval/"), before, after)
+        table.add_row(set_name if set_name != previous else "", metric, before, after)
+        previous = set_name
     return table

@@ -13,8 +13,9 @@ One iteration, top to bottom (:meth:`Trainer.train_iteration`):
    (:mod:`lamer_train.critic`) is updated towards the estimator's value targets;
 4. one PPO update of the actor over the rows, then hand the new weights to the engine.
 
-Every ``eval.every`` iterations the policy plays the held-out tasks; every
-``run.checkpoint_every`` iterations a checkpoint lands (see :mod:`lamer_train.checkpoint`).
+Every ``eval.every`` iterations the policy plays the held-out tasks of every eval set
+(:mod:`lamer_train.eval_sets`); every ``run.checkpoint_every`` iterations a checkpoint
+lands (see :mod:`lamer_train.checkpoint`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import gymnasium
 import numpy as np
 import torch
 from rich.console import Console
+from rich.markup import escape
 
 import lamer_envs
 from lamer_algos import get_estimator, value_targets
@@ -49,14 +51,21 @@ from lamer_train.checkpoint import (
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import Critic, build_value_model, value_metrics
 from lamer_train.engines.hf import HFEngine
+from lamer_train.eval_sets import (
+    EvalSet,
+    held_out_seeds,
+    kwargs_key,
+    metrics_by_set,
+    resolve_eval_sets,
+)
 from lamer_train.evaluation import (
-    eval_task_seeds,
     evaluate,
     grouped_tasks,
     train_task_seeds,
     trial_metrics,
 )
 from lamer_train.model_factory import load_policy
+from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
@@ -71,19 +80,46 @@ class IterationResult:
 
     metrics: dict[str, float]
     trials: list[Trial]
-    eval_trials: list[Trial] = field(default_factory=list)
+    eval_trials: dict[str, list[Trial]] = field(default_factory=dict)
+    """Trials of each eval set (empty when no evaluation was due)."""
     returns: np.ndarray | None = None
     advantages: np.ndarray | None = None
 
 
-def make_env_pool(
-    config: LaMerConfig, count: int, overrides: dict[str, Any] | None = None
-) -> EnvPool:
-    """A pool of ``count`` envs of the configured id (kwargs + ``overrides``), in this
-    process or over ``env.num_workers`` worker processes."""
+@dataclass(slots=True)
+class EvalRunner:
+    """What evaluating one eval set needs: its settings, envs, prompts and trial shape."""
+
+    eval_set: EvalSet
+    pool: EnvPool
+    prompts: MemoryPrompts
+    settings: TrialSettings
+
+
+def make_env_pools(
+    config: LaMerConfig,
+    needs: list[tuple[dict[str, Any], int]],
+    log: Callable[[str], None] | None = None,
+) -> list[EnvPool]:
+    """One pool per distinct env kwargs in ``needs`` (``(kwargs, envs needed)`` pairs),
+    sized for the largest need; returns the pool serving each need, in order. Training
+    and the eval sets that play the training env share one pool."""
+    sizes: dict[str, int] = {}
+    kwargs_of: dict[str, dict[str, Any]] = {}
+    for kwargs, count in needs:
+        key = kwargs_key(kwargs)
+        sizes[key] = max(sizes.get(key, 0), count)
+        kwargs_of[key] = kwargs
+    if log is not None:
+        workers = config.env.num_workers
+        where = f"{workers} worker processes" if workers else "this process"
+        log(f"building {sum(sizes.values())} envs {config.env.id} in {where}")
     lamer_envs.register_envs()
-    kwargs = {**config.env.kwargs, **(overrides or {})}
-    return make_pool(config.env.id, count, num_workers=config.env.num_workers, **kwargs)
+    pools = {
+        key: make_pool(config.env.id, size, num_workers=config.env.num_workers, **kwargs_of[key])
+        for key, size in sizes.items()
+    }
+    return [pools[kwargs_key(kwargs)] for kwargs, _ in needs]
 
 
 def set_torch_threads(threads: int) -> None:
@@ -116,8 +152,13 @@ class Trainer:
     """
 
     def __init__(
-        self, config: LaMerConfig, run_dir: Path, log: Callable[[str], None] | None = None
+        self,
+        config: LaMerConfig,
+        run_dir: Path,
+        log: Callable[[str], None] | None = None,
+        eval_sets: list[str] | None = None,
     ) -> None:
+        """``eval_sets``: evaluate only these sets (default: every configured set)."""
         self.config = config
         self.run_dir = Path(run_dir)
         log = log or (lambda line: None)
@@ -143,15 +184,10 @@ class Trainer:
             compute_dtype=compute_dtype,
         )
 
-        trial, evaluation = config.trial, config.eval
+        trial = config.trial
         count_tokens = tokenizer_counter(tokenizer)
         self.train_prompts = MemoryPrompts(
             _prompt_config(config, trial.memory_mode, trial.num_attempts),
-            reflection_style=trial.reflection_style,
-            count_tokens=count_tokens,
-        )
-        self.eval_prompts = MemoryPrompts(
-            _prompt_config(config, evaluation.memory_mode, evaluation.num_attempts),
             reflection_style=trial.reflection_style,
             count_tokens=count_tokens,
         )
@@ -160,26 +196,32 @@ class Trainer:
             max_turns=config.env.max_turns,
             reflection=trial.reflection,
         )
-        self.eval_settings = TrialSettings(
-            num_attempts=evaluation.num_attempts,
-            max_turns=config.env.max_turns,
-            reflection=evaluation.reflection,
+        chosen = resolve_eval_sets(config, eval_sets)
+        pools = make_env_pools(
+            config,
+            [(config.env.kwargs, trial.tasks_per_iteration * trial.group_size)]
+            + [(s.env_kwargs, s.num_trials) for s in chosen],
+            log,
         )
-        num_train = trial.tasks_per_iteration * trial.group_size
-        num_eval = evaluation.num_tasks * evaluation.group_size
-        where = (
-            f"{config.env.num_workers} worker processes"
-            if config.env.num_workers
-            else "this process"
-        )
-        log(f"building {max(num_train, num_eval)} envs {config.env.id} in {where}")
-        if evaluation.env_kwargs:
-            self.envs = make_env_pool(config, num_train)
-            self.eval_envs = make_env_pool(config, num_eval, evaluation.env_kwargs)
-        else:  # same env settings: one pool serves both
-            self.envs = make_env_pool(config, max(num_train, num_eval))
-            self.eval_envs = self.envs
-        self.held_out = set(eval_task_seeds(seed, evaluation.num_tasks))
+        self.envs = pools[0]
+        self.eval_runners = [
+            EvalRunner(
+                eval_set=s,
+                pool=pool,
+                prompts=MemoryPrompts(
+                    _prompt_config(config, s.memory_mode, s.num_attempts, s.max_turns),
+                    reflection_style=trial.reflection_style,
+                    count_tokens=count_tokens,
+                ),
+                settings=TrialSettings(
+                    num_attempts=s.num_attempts, max_turns=s.max_turns, reflection=s.reflection
+                ),
+            )
+            for s, pool in zip(chosen, pools[1:], strict=True)
+        ]
+        # Every configured set's seeds, not only the chosen ones: training seeds do not
+        # depend on which sets a command evaluates.
+        self.held_out = held_out_seeds(config)
         self.estimator = get_estimator(config.algorithm.estimator)
         # An estimator that learns from values (GAE) switches the critic on.
         self.critic: Critic | None = None
@@ -193,12 +235,14 @@ class Trainer:
                 compute_dtype=compute_dtype,
             )
         self.state = TrainerState(iteration=0, data_position=0)
+        self.skip_guard = SkipGuard(config.run.max_consecutive_skipped_updates)
+        self.notices: list[str] = []  # lines for the console (skipped updates, ...)
 
     def close(self) -> None:
         """Stop env worker processes (if any)."""
-        self.envs.close()
-        if self.eval_envs is not self.envs:
-            self.eval_envs.close()
+        pools = {id(p): p for p in [self.envs, *(r.pool for r in self.eval_runners)]}
+        for pool in pools.values():
+            pool.close()
 
     # -- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
@@ -212,9 +256,10 @@ class Trainer:
             critic_state=self.critic.state_dict() if self.critic is not None else None,
         )
 
-    def restore(self, path: Path) -> None:
-        """Continue from a checkpoint (a checkpoint folder or a run folder)."""
-        loaded = load_checkpoint(path, map_location=self.config.run.device)
+    def restore(self, path: Path, *, verified: bool = False) -> None:
+        """Continue from a checkpoint (a checkpoint folder or a run folder); ``verified``:
+        its manifest was just checked."""
+        loaded = load_checkpoint(path, map_location=self.config.run.device, verify=not verified)
         self.actor.load_state_dict(loaded.actor_state)
         if self.critic is not None:
             if loaded.critic_state is None:
@@ -256,8 +301,11 @@ class Trainer:
         progress.phase(
             "rollout", iteration + 1, trial.tasks_per_iteration * trial.group_size, "trials"
         )
+        over_budget = self.train_prompts.over_budget
         trials, stats = self.rollout(iteration, on_wave=progress.advance)
         rollout_done = time.perf_counter()
+        if self.train_prompts.over_budget and not over_budget:  # said once per run
+            self.notices.append(self.train_prompts.budget_warning())
 
         # One row table: a row per response, with its token ids and rollout log-probs.
         batch = rollout_batch(trials)
@@ -277,6 +325,9 @@ class Trainer:
             critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
             critic_metrics.update(self.critic.update(samples, values, targets))
         actor_metrics = self.actor.update(samples, advantages, on_step=progress.advance)
+        self.notices += self.skip_guard.after_update(
+            iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
+        )
         self.engine.load_weights(self.actor.model.state_dict())
         update_done = time.perf_counter()
         self.state.data_position += self.config.trial.tasks_per_iteration
@@ -294,6 +345,7 @@ class Trainer:
         metrics["rollout/episode_reward_mean"] = float(np.mean(attempt_rewards))
         metrics["rollout/success_rate"] = float(np.mean([tr.won_at is not None for tr in trials]))
         metrics["rollout/rows"] = float(len(batch))
+        metrics["rollout/prompts_over_budget"] = float(self.train_prompts.over_budget - over_budget)
         metrics["rollout/play_reward_mean"] = (
             float(batch.reward[plays].mean()) if plays.any() else 0.0
         )
@@ -337,8 +389,7 @@ class Trainer:
         )
         if self.eval_due(iteration):
             eval_started = time.perf_counter()
-            progress.phase("eval", iteration + 1, self.num_eval_trials, "trials")
-            eval_metrics, result.eval_trials, _ = self.evaluate(progress)
+            eval_metrics, result.eval_trials = self.evaluate(progress, iteration + 1)
             metrics.update(eval_metrics)
             metrics["time/eval_s"] = time.perf_counter() - eval_started
         metrics["time/iteration_s"] = time.perf_counter() - started
@@ -347,28 +398,38 @@ class Trainer:
 
     @property
     def num_eval_trials(self) -> int:
-        return self.config.eval.num_tasks * self.config.eval.group_size
+        """Trials of one evaluation, all eval sets together."""
+        return sum(r.eval_set.num_trials for r in self.eval_runners)
 
     def eval_due(self, iteration: int) -> bool:
         every = self.config.eval.every
         return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
     def evaluate(
-        self, progress: IterationProgress | None = None
-    ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
-        """pass@k and behaviour metrics on the held-out tasks (``eval/`` keys)."""
-        evaluation = self.config.eval
-        return evaluate(
-            self.engine,
-            self.eval_envs,
-            self.eval_prompts,
-            run_seed=self.config.seed,
-            num_tasks=evaluation.num_tasks,
-            group_size=evaluation.group_size,
-            settings=self.eval_settings,
-            sampling=evaluation.sampling,
-            on_wave=progress.advance if progress else None,
-        )
+        self, progress: IterationProgress | None = None, iteration: int = 0
+    ) -> tuple[dict[str, float], dict[str, list[Trial]]]:
+        """pass@k and behaviour metrics of every eval set (keys ``eval/<set>/<metric>``),
+        and each set's trials; ``iteration`` (0 = before training) labels the progress."""
+        metrics: dict[str, float] = {}
+        trials: dict[str, list[Trial]] = {}
+        for runner in self.eval_runners:
+            name = runner.eval_set.name
+            if progress is not None:
+                progress.phase(f"eval {name}", iteration, runner.eval_set.num_trials, "trials")
+            set_metrics, trials[name], _ = evaluate(
+                self.engine,
+                runner.pool,
+                runner.prompts,
+                set_name=name,
+                run_seed=self.config.seed,
+                num_tasks=runner.eval_set.num_tasks,
+                group_size=runner.eval_set.group_size,
+                settings=runner.settings,
+                sampling=self.config.eval.sampling,
+                on_wave=progress.advance if progress else None,
+            )
+            metrics.update(set_metrics)
+        return metrics, trials
 
     def checkpoint_due(self, iteration: int) -> bool:
         every = self.config.run.checkpoint_every
@@ -419,13 +480,16 @@ class Trainer:
                     progress.print("format warm-up skipped: the env has no sample_action")
             if self.state.iteration == 0 and config.eval.at_start and "eval_start" not in extra:
                 progress.print(f"evaluating before training: {self.num_eval_trials} trials")
-                progress.phase("eval", 0, self.num_eval_trials, "trials")
-                metrics, trials, _ = self.evaluate(progress)
+                metrics, trials = self.evaluate(progress, 0)
                 extra["eval_start"] = metrics
                 report.log(0, metrics)
-                report.write_samples(
-                    "eval_iter_000000", trials, iteration=0, read_reflection=self._reflection
-                )
+                for name, set_trials in trials.items():
+                    report.write_samples(
+                        f"eval_iter_000000_{name}",
+                        set_trials,
+                        iteration=0,
+                        read_reflection=self._reflection,
+                    )
                 progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
             for index in range(self.state.iteration, total):
                 number = index + 1  # iterations count from 1 in every output
@@ -445,19 +509,26 @@ class Trainer:
                         advantages=result.advantages,
                         read_reflection=self._reflection,
                     )
-                    if result.eval_trials:
+                    for name, set_trials in result.eval_trials.items():
                         report.write_samples(
-                            f"eval_iter_{number:06d}",
-                            result.eval_trials,
+                            f"eval_iter_{number:06d}_{name}",
+                            set_trials,
                             iteration=number,
                             read_reflection=self._reflection,
                         )
                 progress.print(summary_line(number, total, result.metrics))
+                for line in self.notices:
+                    progress.print(f"[yellow]{escape(line)}[/]")
+                self.notices.clear()
                 if self.checkpoint_due(index):
                     self.save()
                 progress.iteration_done(number)
         report.plot()
-        summary = {"eval_start": extra.get("eval_start"), "eval_end": extra.get("eval_last")}
+        # {"eval_start": {set: {metric: value}}, "eval_end": {...}}
+        summary = {
+            "eval_start": metrics_by_set(extra.get("eval_start")),
+            "eval_end": metrics_by_set(extra.get("eval_last")),
+        }
         (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
         return RunSummary(
             run_dir=self.run_dir,
@@ -476,11 +547,13 @@ class RunSummary:
     eval_end: dict[str, float] | None
 
 
-def _prompt_config(config: LaMerConfig, mode: str, num_attempts: int) -> PromptConfig:
+def _prompt_config(
+    config: LaMerConfig, mode: str, num_attempts: int, max_turns: int | None = None
+) -> PromptConfig:
     return PromptConfig(
         mode=mode,
         history_window=config.trial.history_window,
-        max_turns=config.env.max_turns,
+        max_turns=config.env.max_turns if max_turns is None else max_turns,
         num_attempts=num_attempts,
         max_prompt_tokens=config.trial.max_prompt_tokens,
     )

@@ -25,6 +25,7 @@ somewhere later.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -75,6 +76,17 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.products)
 
+    def skip_summary(self) -> str:
+        """One line: how many records were skipped, per reason (empty if none)."""
+        if not self.skipped:
+            return ""
+        reasons: dict[str, int] = {}
+        for line in self.skipped:
+            reason = line.split(": ", 1)[-1]
+            reasons[reason] = reasons.get(reason, 0) + 1
+        parts = [f"{count} x {reason}" for reason, count in sorted(reasons.items())]
+        return f"{len(self.skipped)} catalog record(s) skipped: " + "; ".join(parts[:10])
+
 
 def parse_pricing(pricing: Any) -> list[float]:
     """Upstream's pricing parse: split a string on '$', keep digits and dots of each piece;
@@ -82,6 +94,8 @@ def parse_pricing(pricing: Any) -> list[float]:
     if pricing is None or pricing == "" or pricing == []:
         return []
     if isinstance(pricing, list | tuple):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pricing):
+            raise ValueError(f"pricing list {pricing!r} must hold numbers")
         values = [float(value) for value in pricing]
     elif isinstance(pricing, str):
         try:
@@ -96,6 +110,8 @@ def parse_pricing(pricing: Any) -> list[float]:
         )
     if not values:
         raise ValueError(f"pricing {pricing!r} holds no '$' price")
+    if not all(math.isfinite(value) and value >= 0 for value in values):
+        raise ValueError(f"pricing {pricing!r}: prices must be finite and >= 0")
     return values[:2]
 
 
@@ -163,6 +179,30 @@ def _reviews(entry: Any) -> tuple[list[dict[str, Any]], str]:
     return reviews, str(entry.get("average_rating", "N.A."))
 
 
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _human_instruction_problems(entries: Any) -> list[str]:
+    """What is wrong with one asin's human instructions (a list of instruction dicts)."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return [f"human instructions: must be a list of objects, got {type(entries).__name__}"]
+    problems = []
+    for number, entry in enumerate(entries):
+        where = f"human instruction {number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be an object, got {type(entry).__name__}")
+            continue
+        if not isinstance(entry.get("instruction"), str):
+            problems.append(f"{where}: 'instruction' must be a string")
+        for key in ("instruction_attributes", "instruction_options"):
+            if entry.get(key) is not None and not _is_str_list(entry[key]):
+                problems.append(f"{where}: {key!r} must be a list of strings")
+    return problems
+
+
 def load_product(
     raw: dict[str, Any],
     attribute_entry: dict[str, Any] | None,
@@ -207,6 +247,12 @@ def load_product(
         and all(isinstance(a, str) for a in instruction_attributes)
     ):
         problems.append("attribute file: 'instruction_attributes' must be a list of strings")
+    instruction = attribute_entry.get("instruction")
+    if instruction is not None and not isinstance(instruction, str):
+        problems.append(
+            f"attribute file: 'instruction' must be a string, got {type(instruction).__name__}"
+        )
+    problems += _human_instruction_problems(human_instructions)
     if problems:
         return None, problems
 
@@ -252,6 +298,17 @@ def build_catalog(
     if not isinstance(raw_products, list):
         raise CatalogError(
             [f"the product file must hold a JSON list, got {type(raw_products).__name__}"]
+        )
+    if reviews is not None and not isinstance(reviews, list):
+        raise CatalogError(
+            [f"the reviews file must hold a JSON list, got {type(reviews).__name__}"]
+        )
+    if human_instructions is not None and not isinstance(human_instructions, dict):
+        raise CatalogError(
+            [
+                "the human instructions file must hold a JSON object asin -> [instructions], "
+                f"got {type(human_instructions).__name__}"
+            ]
         )
     review_by_asin = {r.get("asin"): r for r in reviews or [] if isinstance(r, dict)}
     human_instructions = human_instructions or {}
@@ -310,6 +367,8 @@ def _read_json(path: str | Path, what: str) -> Any:
             return json.load(handle)
     except json.JSONDecodeError as error:
         raise CatalogError([f"{what} {path} is not valid JSON: {error}"]) from error
+    except UnicodeDecodeError as error:
+        raise CatalogError([f"{what} {path} is not UTF-8 text: {error}"]) from None
 
 
 def load_catalog(
@@ -322,20 +381,32 @@ def load_catalog(
     max_products: int | None = None,
 ) -> Catalog:
     """Load WebShop's files (the real data or files in the same format); with
-    ``max_products``, only the first that many records (upstream's ``num_products``)."""
+    ``max_products``, only the first that many records (upstream's ``num_products``).
+    Errors name the file (and the record); skipped records are listed in
+    ``Catalog.skipped`` and summarised by :meth:`Catalog.skip_summary`."""
     attributes = _read_json(attribute_file, "attribute file")
     if not isinstance(attributes, dict):
-        raise CatalogError(["the attribute file must hold a JSON object asin -> entry"])
+        raise CatalogError(
+            [f"the attribute file {attribute_file} must hold a JSON object asin -> entry"]
+        )
     raw_products = _read_json(product_file, "product file")
     if max_products is not None and isinstance(raw_products, list):
         raw_products = raw_products[:max_products]
-    return build_catalog(
-        raw_products,
-        attributes,
-        _read_json(reviews_file, "reviews file") if reviews_file else None,
-        _read_json(human_instructions_file, "human instructions file")
-        if human_instructions_file
-        else None,
-        price_seed=price_seed,
-        on_error=on_error,
-    )
+    try:
+        return build_catalog(
+            raw_products,
+            attributes,
+            _read_json(reviews_file, "reviews file") if reviews_file else None,
+            _read_json(human_instructions_file, "human instructions file")
+            if human_instructions_file
+            else None,
+            price_seed=price_seed,
+            on_error=on_error,
+        )
+    except CatalogError as error:
+        files = ", ".join(
+            str(f)
+            for f in (product_file, attribute_file, reviews_file, human_instructions_file)
+            if f
+        )
+        raise CatalogError([f"in {files}: {problem}" for problem in error.problems]) from None

@@ -9,9 +9,13 @@ and its parts are in ``info``.
 
 ``reset(seed=s)`` draws the goal of the configured split from ``s`` (or takes
 ``options={"goal_index": i}``). Invalid actions (unparseable, an unknown click, an
-empty search) change nothing and give reward 0; the trainer applies its
-invalid-action penalty from ``info["action_is_valid"]``. Stepping after the episode
-ended (bought or truncated) raises :class:`gymnasium.error.ResetNeeded`.
+empty search) leave the page as it was and give reward 0, but use one of the
+``max_steps`` steps, as every turn does in the reference (its rollout loop counts turns,
+valid or not); the trainer applies its invalid-action penalty from
+``info["action_is_valid"]``. A search query longer than :data:`MAX_QUERY_LENGTH`
+characters is cut to that length (the cut query is what is searched, shown and reported
+in ``info["action"]``). Stepping after the episode ended (bought or truncated) raises
+:class:`gymnasium.error.ResetNeeded`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from lamer_envs.webshop.shop import Shop, get_shop
 
 MAX_OBSERVATION_LENGTH = 200_000
 MAX_ACTION_LENGTH = 10_000
+MAX_QUERY_LENGTH = 500
+"""Longest search query, in characters; longer ones are cut (WebShop's instructions are
+under 300 characters, and an uncapped 1 MB query made every search take seconds)."""
 
 SEARCH_PLACEHOLDER = "search[<your query>]"
 """How ``available_actions`` lists the search bar."""
@@ -67,7 +74,8 @@ _WHITESPACE = re.compile(r"\s+")
 def parse_webshop_action(response: str) -> ParsedAction:
     """Read ``search[...]`` / ``click[...]`` from the last ``<action>`` tag of a response
     (or from a bare action). The argument is lower-cased and its whitespace collapsed,
-    as upstream lower-cases it. Never raises."""
+    as upstream lower-cases it; a search query is cut to :data:`MAX_QUERY_LENGTH`
+    characters. Never raises."""
     if not isinstance(response, str):
         return ParsedAction(action=None, is_valid=False)
     # The last complete <action>...</action>, found with rfind: a regex scan is
@@ -83,7 +91,12 @@ def parse_webshop_action(response: str) -> ParsedAction:
     if match is None:
         return ParsedAction(action=None, is_valid=False, thought=thought)
     name = match.group(1).lower()
-    argument = _WHITESPACE.sub(" ", match.group(2)).strip().lower()
+    argument = match.group(2)
+    if name == "search":  # cut before collapsing: a huge query costs no regex time
+        argument = argument[: 4 * MAX_QUERY_LENGTH]
+    argument = _WHITESPACE.sub(" ", argument).strip().lower()
+    if name == "search":
+        argument = argument[:MAX_QUERY_LENGTH].rstrip()
     if not argument:
         return ParsedAction(action=None, is_valid=False, thought=thought)
     return ParsedAction(action=f"{name}[{argument}]", is_valid=True, thought=thought)

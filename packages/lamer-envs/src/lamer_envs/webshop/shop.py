@@ -8,6 +8,7 @@ their config and state, and find the shop again here after unpickling).
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass, replace
 
 from lamer_envs.webshop.catalog import Catalog, build_catalog, load_catalog
@@ -65,6 +66,8 @@ def build_shop(config: WebShopConfig) -> Shop:
             price_seed=config.catalog_seed,
             max_products=config.num_products,
         )
+        if catalog.skipped:  # said once per process (the shop is cached)
+            warnings.warn(f"WebShop {config.product_file}: {catalog.skip_summary()}", stacklevel=2)
     if config.goals == "human":
         goals = human_goals(catalog, config.catalog_seed)
     else:
