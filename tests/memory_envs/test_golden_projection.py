@@ -15,7 +15,8 @@ import pytest
 
 from lamer_memory import TrialMemory, parse_play, parse_reflection
 
-GOLDEN = Path(__file__).parent / "golden"
+# One copy of the projection cases, kept with the envs' golden files (their README).
+GOLDEN = Path(__file__).parents[2] / "packages" / "lamer-envs" / "tests" / "golden" / "envs"
 
 
 def _cases(name: str, phase: str) -> list[dict]:

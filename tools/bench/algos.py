@@ -8,9 +8,9 @@ Two batches, built from a fixed seed:
   groups of 8 trials, anchor strings from a per-task pool; ~106k rows;
 - paper: 16 tasks x 8 trials x 3 attempts x 7 turns (+ reflect rows); ~2.9k rows.
 
-Prints the best wall time of each stage and the ratio against the reference
-implementation's time measured on the development machine (GiGPO 4.8 s on 98k rows,
-its credit assignment 0.07 s on 94k rows; scaled linearly to our row count).
+Prints the best wall time of each stage (the plain ``backward_returns`` too) and the ratio
+against the reference implementation's time measured on the development machine (GiGPO 4.8 s
+on 98k rows, its credit assignment 0.07 s on 94k rows; scaled linearly to our row count).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lamer_algos import AdvantageInput, cross_attempt_returns, gigpo
+from lamer_algos import AdvantageInput, backward_returns, cross_attempt_returns, gigpo
 from lamer_core.records import StepBatch
 from lamer_core.seeding import make_rng
 
@@ -103,6 +103,9 @@ def run(name: str, batch: StepBatch, repeats: int) -> None:
     def returns_only() -> object:
         return cross_attempt_returns(batch, step_gamma=0.95, traj_gamma=0.6)
 
+    def plain_returns() -> object:
+        return backward_returns(batch, step_gamma=0.95, traj_gamma=0.6)
+
     data = advantage_input(batch)
 
     def gigpo_only() -> object:
@@ -113,6 +116,7 @@ def run(name: str, batch: StepBatch, repeats: int) -> None:
         return gigpo(full, mode="mean_norm", step_advantage_w=1.0)
 
     t_returns = best_time(returns_only, repeats)
+    t_plain = best_time(plain_returns, repeats)
     t_gigpo = best_time(gigpo_only, repeats)
     t_total = best_time(end_to_end, repeats)
     ref_returns = REFERENCE_RETURNS_S_PER_ROW * n
@@ -120,6 +124,8 @@ def run(name: str, batch: StepBatch, repeats: int) -> None:
     print(f"[{name}] rows={n:,}")
     print(f"  returns        {t_returns * 1e3:8.2f} ms   reference ~{ref_returns * 1e3:8.1f} ms   "
           f"speed-up x{ref_returns / t_returns:7.1f}")  # fmt: skip
+    print(f"  returns, plain {t_plain * 1e3:8.2f} ms   (backward_returns, one Python step per row: "
+          f"x{t_plain / t_returns:.1f} the vectorised time)")  # fmt: skip
     print(f"  gigpo          {t_gigpo * 1e3:8.2f} ms   reference ~{ref_gigpo * 1e3:8.1f} ms   "
           f"speed-up x{ref_gigpo / t_gigpo:7.1f}")  # fmt: skip
     print(f"  returns+gigpo  {t_total * 1e3:8.2f} ms   reference ~{(ref_returns + ref_gigpo) * 1e3:8.1f} ms"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lamer_algos.returns import cross_attempt_returns
+from lamer_algos.returns import backward_returns, cross_attempt_returns
 from lamer_algos.testing import step_batches
 from lamer_core.records import StepBatch, Trial, Turn
 
@@ -28,23 +28,8 @@ def _batch_from_golden(trajectories: list[list[dict]]) -> StepBatch:
                 Turn(attempt=attempt, phase=step["phase"], turn=turn, prompt="", response="",
                      reward=step["reward"])
             )  # fmt: skip
-        trials.append(Trial(group_id=0, trajectory_id=index, seed=0, turns=turns))
+        trials.append(Trial(group_id=0, trial_id=index, seed=0, turns=turns))
     return StepBatch.from_trials(trials)
-
-
-def _naive_returns(batch: StepBatch, step_gamma: float, traj_gamma: float) -> np.ndarray:
-    """The reference's backward walk, one trial at a time (rows in time order)."""
-    out = np.zeros(len(batch))
-    for trajectory in np.unique(batch.trajectory_id):
-        rows = np.flatnonzero(batch.trajectory_id == trajectory)
-        running, current = 0.0, batch.attempt[rows[-1]]
-        for row in rows[::-1]:
-            if not batch.is_reflect[row]:
-                gamma = step_gamma if batch.attempt[row] == current else traj_gamma
-                running = batch.reward[row] + gamma * running
-                current = batch.attempt[row]
-            out[row] = running
-    return out
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["case_id"] for c in CASES])
@@ -57,13 +42,18 @@ def test_returns_match_reference(case: dict) -> None:
     flat = lambda lists: [x for inner in lists for x in inner]  # noqa: E731
     np.testing.assert_allclose(returns, flat(expected["discounted_returns"]), atol=1e-12)
     np.testing.assert_allclose(episode_rewards, flat(expected["episode_rewards"]), atol=1e-12)
+    plain = backward_returns(
+        batch, step_gamma=inputs["step_gamma"], traj_gamma=inputs["traj_gamma"]
+    )
+    np.testing.assert_allclose(plain, flat(expected["discounted_returns"]), atol=1e-12)
 
 
 @PROPERTY
 @given(batch=step_batches(), step_gamma=st.floats(0, 1), traj_gamma=st.floats(0, 1))
-def test_returns_match_the_naive_backward_walk(batch, step_gamma, traj_gamma) -> None:
+def test_returns_match_the_plain_backward_recursion(batch, step_gamma, traj_gamma) -> None:
     returns, _ = cross_attempt_returns(batch, step_gamma=step_gamma, traj_gamma=traj_gamma)
-    np.testing.assert_allclose(returns, _naive_returns(batch, step_gamma, traj_gamma), atol=1e-12)
+    plain = backward_returns(batch, step_gamma=step_gamma, traj_gamma=traj_gamma)
+    np.testing.assert_allclose(returns, plain, atol=1e-12)
 
 
 @PROPERTY
@@ -148,7 +138,7 @@ def test_episode_reward_is_the_attempt_sum_and_reflect_rows_take_the_next_return
              action_is_valid=False),
         Turn(attempt=1, phase="play", turn=0, prompt="", response="", reward=4.0),
     ]  # fmt: skip
-    batch = StepBatch.from_trials([Trial(group_id=3, trajectory_id=9, seed=0, turns=turns)])
+    batch = StepBatch.from_trials([Trial(group_id=3, trial_id=9, seed=0, turns=turns)])
     returns, episode = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.25)
     np.testing.assert_allclose(episode, [3.0, 3.0, 0.0, 4.0])
     np.testing.assert_allclose(returns, [1 + 0.5 * (2 + 0.25 * 4), 2 + 0.25 * 4, 4, 4])
@@ -175,7 +165,7 @@ def test_empty_batch_gives_empty_returns() -> None:
 
 def test_a_batch_of_only_reflect_rows_gets_zero_returns() -> None:
     turns = [Turn(attempt=1, phase="reflect", turn=3, prompt="", response="", reward=2.0)]
-    batch = StepBatch.from_trials([Trial(group_id=0, trajectory_id=0, seed=0, turns=turns)])
+    batch = StepBatch.from_trials([Trial(group_id=0, trial_id=0, seed=0, turns=turns)])
     returns, episode = cross_attempt_returns(batch, step_gamma=0.9, traj_gamma=0.6)
     np.testing.assert_array_equal(returns, [0.0])
     np.testing.assert_array_equal(episode, [0.0])
@@ -231,7 +221,7 @@ def test_paper_eq4_does_not_discount_later_attempts_by_step_gamma() -> None:
         Turn(attempt=0, phase="play", turn=1, prompt="", response="", reward=0.0),
         Turn(attempt=1, phase="play", turn=0, prompt="", response="", reward=1.0),
     ]
-    batch = StepBatch.from_trials([Trial(group_id=0, trajectory_id=0, seed=0, turns=turns)])
+    batch = StepBatch.from_trials([Trial(group_id=0, trial_id=0, seed=0, turns=turns)])
     code, _ = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.6)
     paper, _ = cross_attempt_returns(batch, step_gamma=0.5, traj_gamma=0.6, form="paper_eq4")
     np.testing.assert_allclose(code, [0.5 * 0.6, 0.6, 1.0])

@@ -5,7 +5,7 @@ from lamer_core.records import REFLECTION_ANCHOR, StepBatch, Trial, Turn
 
 
 def make_trial() -> Trial:
-    trial = Trial(group_id=3, trajectory_id=7, seed=11)
+    trial = Trial(group_id=3, trial_id=7, seed=11)
     trial.turns += [
         Turn(0, "play", 0, "p", "r", action="up", reward=-0.1, anchor="s0"),
         Turn(0, "play", 1, "p", "r", action="left", reward=-0.1, done=True, anchor="s1"),
@@ -25,7 +25,7 @@ def test_trial_summaries():
 
 
 def test_step_batch_flattens_trials_in_order():
-    other = Trial(group_id=4, trajectory_id=8, seed=12, turns=[Turn(0, "play", 0, "", "")])
+    other = Trial(group_id=4, trial_id=8, seed=12, turns=[Turn(0, "play", 0, "", "")])
     batch = StepBatch.from_trials([make_trial(), other])
     assert len(batch) == 5
     np.testing.assert_array_equal(batch.group_id, [3, 3, 3, 3, 4])
@@ -51,8 +51,8 @@ def test_bad_records_fail_clearly():
 
 def test_step_batch_carries_token_ids_and_rollout_log_probs_per_row():
     trial = Trial(0, 0, 0, [
-        Turn(0, "play", 0, "p", "r", prompt_ids=[1, 2], response_ids=[3], response_logprobs=[-0.5]),
-        Turn(1, "reflect", 1, "p", "r", prompt_ids=[4], response_ids=[], response_logprobs=[]),
+        Turn(0, "play", 0, "p", "r", prompt_ids=[1, 2], response_ids=[3], response_log_probs=[-0.5]),
+        Turn(1, "reflect", 1, "p", "r", prompt_ids=[4], response_ids=[], response_log_probs=[]),
     ])  # fmt: skip
     batch = StepBatch.from_trials([trial])
     assert [ids.tolist() for ids in batch.prompt_ids] == [[1, 2], [4]]
@@ -73,7 +73,7 @@ def test_token_columns_are_none_when_a_turn_has_no_ids():
 
 def test_rollout_log_probs_must_match_the_response_length():
     turn = Turn(
-        0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[3, 4], response_logprobs=[-1.0]
+        0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[3, 4], response_log_probs=[-1.0]
     )
     with pytest.raises(ValueError, match="1 rollout log-probs for 2 response tokens"):
         StepBatch.from_trials([Trial(0, 0, 0, [turn])])
@@ -81,8 +81,8 @@ def test_rollout_log_probs_must_match_the_response_length():
 
 def test_take_keeps_the_chosen_rows_of_every_column_in_order():
     trial = Trial(0, 0, 0, [
-        Turn(0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[5], response_logprobs=[-1.0]),
-        Turn(0, "play", 1, "p", "r", prompt_ids=[2], response_ids=[6, 7], response_logprobs=[-2.0, -3.0]),
+        Turn(0, "play", 0, "p", "r", prompt_ids=[1], response_ids=[5], response_log_probs=[-1.0]),
+        Turn(0, "play", 1, "p", "r", prompt_ids=[2], response_ids=[6, 7], response_log_probs=[-2.0, -3.0]),
     ])  # fmt: skip
     picked = StepBatch.from_trials([trial]).take(np.array([1, 0]))
     assert picked.turn.tolist() == [1, 0]

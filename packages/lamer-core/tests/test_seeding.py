@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lamer_core.seeding import (
-    attempt_seed,
     derive_seed,
     key_to_ints,
     make_rng,
@@ -47,13 +46,6 @@ def test_task_seeds_are_distinct_and_do_not_depend_on_count(run_seed, count):
     assert len(set(seeds)) == count
     assert task_seeds(run_seed, "train", count + 5)[:count] == seeds
     assert task_seeds(run_seed, "train", 2, start=count - 2) == seeds[-2:]
-
-
-@settings(max_examples=50)
-@given(run_seed=run_seeds, task=st.integers(0, 10_000), attempts=st.integers(2, 6))
-def test_attempt_seeds_are_distinct_across_attempts_and_tasks(run_seed, task, attempts):
-    seeds = {attempt_seed(run_seed, t, a) for t in (task, task + 1) for a in range(attempts)}
-    assert len(seeds) == 2 * attempts
 
 
 def test_splits_and_key_types_are_independent():

@@ -15,7 +15,8 @@ from lamer_memory.parsing import (
     parse_reflection,
 )
 
-GOLDEN = Path(__file__).parent / "golden"
+# One copy of the projection cases, kept with the envs' golden files (their README).
+GOLDEN = Path(__file__).parents[2] / "lamer-envs" / "tests" / "golden" / "envs"
 
 
 def _reflect_cases(name: str) -> list[dict]:

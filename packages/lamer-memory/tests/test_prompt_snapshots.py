@@ -69,29 +69,21 @@ REFLECTIONS = [
     "",
 ]
 
+TOY_TRIAL = (START, ATTEMPTS, REFLECTIONS)
+TOY_TEXTS = {"rules": RULES, "action_format": ACTION_FORMAT}
+
 
 @pytest.mark.parametrize("mode", MEMORY_MODES)
 def test_play_prompts_match_snapshot(mode):
-    text = play_snapshot(
-        START,
-        ATTEMPTS,
-        REFLECTIONS,
-        rules=RULES,
-        action_format=ACTION_FORMAT,
-        mode=mode,
-        later_turn=5,
-    )
+    text = play_snapshot(*TOY_TRIAL, **TOY_TEXTS, mode=mode, later_turn=5)
     check_snapshot(SNAPSHOTS / f"toy_play_{mode}.txt", text)
 
 
 def test_prompts_over_a_tight_budget_match_snapshot():
     """What a prompt looks like after older material was dropped to fit 450 tokens."""
     text = play_snapshot(
-        START,
-        ATTEMPTS,
-        REFLECTIONS,
-        rules=RULES,
-        action_format=ACTION_FORMAT,
+        *TOY_TRIAL,
+        **TOY_TEXTS,
         mode="history_and_reflection",
         later_turn=5,
         config=PromptConfig(max_prompt_tokens=450),
@@ -101,7 +93,7 @@ def test_prompts_over_a_tight_budget_match_snapshot():
 
 
 def test_reflect_prompts_match_snapshot():
-    text = reflect_snapshot(START, ATTEMPTS, REFLECTIONS, rules=RULES, action_format=ACTION_FORMAT)
+    text = reflect_snapshot(*TOY_TRIAL, **TOY_TEXTS)
     check_snapshot(SNAPSHOTS / "toy_reflect.txt", text)
 
 

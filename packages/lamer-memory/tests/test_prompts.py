@@ -9,7 +9,6 @@ from lamer_memory.prompts import (
     build_play_prompt,
     build_reflect_prompt,
     play_messages,
-    play_messages_batch,
     reflect_messages,
 )
 from lamer_memory.trial_memory import TrialMemory
@@ -306,15 +305,3 @@ def test_custom_token_counter_is_used():
     )
     expected = sum(len(m["content"].split()) for m in words.messages)
     assert words.num_tokens == expected
-
-
-def test_batch_equals_one_by_one():
-    memories = [_memory(0, 0), _memory(1, 2), _memory(2, 5)]
-    config = PromptConfig(mode="history_and_reflection")
-    batch = play_messages_batch(memories, rules=RULES, action_format=FORMAT, config=config)
-    one_by_one = [
-        play_messages(m, rules=RULES, action_format=FORMAT, config=config) for m in memories
-    ]
-    assert batch == one_by_one
-    with pytest.raises(ValueError, match="one entry per memory"):
-        play_messages_batch(memories, rules=[RULES], action_format=FORMAT, config=config)

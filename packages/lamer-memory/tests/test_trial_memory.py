@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lamer_memory.trial_memory import TrialMemory, TrialMemoryBatch
+from lamer_memory.trial_memory import TrialMemory
 
 
 def test_counters_follow_turns_and_attempts():
@@ -62,37 +62,3 @@ def test_non_string_inputs_are_rejected():
 def test_last_finished_attempt_without_one_is_a_clear_error():
     with pytest.raises(ValueError, match="no finished attempt"):
         _ = TrialMemory("s").last_finished_attempt
-
-
-def test_batch_updates_only_active_memories():
-    batch = TrialMemoryBatch(["a", "b", "c"])
-    batch.record_turns(["up", "down", "left"], ["a1", "b1", "c1"], [0.0, 1.0, 2.0])
-    batch.record_turns(
-        ["x", "y", "z"], ["a2", "b2", "c2"], [0.0, 0.0, 0.0], active=[True, False, True]
-    )
-    assert [m.turn for m in batch] == [2, 1, 2]
-    batch.end_attempts([False, True, False], active=[1])
-    assert [m.attempt for m in batch] == [0, 1, 0]
-    assert batch[1].won
-    batch.record_reflections(["", "r", ""], active=[1])
-    assert batch[1].reflections() == ["r"]
-    batch.record_turns(["x"] * 3, ["o"] * 3, [0.0] * 3, active=[])
-    assert [m.turn for m in batch] == [2, 0, 2]
-
-
-def test_batch_records_invalid_turns_without_an_action():
-    batch = TrialMemoryBatch(["a", "b"])
-    batch.record_turns(["up", "<invalid>"], ["a1", "b1"], [0.0, -0.1], valid=[True, False])
-    assert [m.current_turns[-1].action for m in batch] == ["up", None]
-    with pytest.raises(ValueError, match="valid needs one entry"):
-        batch.record_turns(["up", "up"], ["a", "b"], [0.0, 0.0], valid=[True])
-
-
-def test_batch_rejects_mismatched_lengths():
-    batch = TrialMemoryBatch(["a", "b"])
-    with pytest.raises(ValueError, match="one per memory"):
-        batch.record_turns(["up"], ["a1"], [0.0])
-    with pytest.raises(ValueError, match="mask has length"):
-        batch.end_attempts([False, False], active=[True])
-    with pytest.raises(IndexError):
-        batch.end_attempts([False, False], active=[5])

@@ -1,4 +1,5 @@
-"""Shared helpers of the lamer-train tests."""
+"""Shared fixtures of the lamer-train tests: the tiny real Qwen3 model, its tokenizer, the
+overrides of a tiny whole run, and a run killed after its first checkpoint."""
 
 from __future__ import annotations
 
@@ -13,6 +14,64 @@ from pathlib import Path
 import pytest
 
 from lamer_train.checkpoint import latest_checkpoint
+from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
+
+#: Small enough for CPU tests, large enough to have every part of the real architecture
+#: (grouped-query attention, two decoder layers).
+TINY_MODEL = ModelConfig(
+    tiny_hidden_size=32,
+    tiny_intermediate_size=64,
+    tiny_num_layers=2,
+    tiny_num_heads=2,
+    tiny_num_kv_heads=1,
+)
+
+#: A whole run on a tiny budget: one-box Sokoban, one turn per attempt, no warm-up, no
+#: evaluation after the start; tests add ``run.iterations`` and what they vary.
+TINY_RUN = [
+    "run.checkpoint_every=1", "run.progress=false", "run.tensorboard=false",
+    "run.torch_threads=1",
+    "env.id=lamer/Sokoban-v0", "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
+    "env.max_turns=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
+    "trial.num_attempts=2", "trial.sampling.max_new_tokens=6",
+    "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
+    "eval.sampling.max_new_tokens=6", "warmup.steps=0",
+    "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> ModelConfig:
+    return TINY_MODEL
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """The bundled Qwen3 tokenizer cut to 8192 ids (a small embedding table)."""
+    return load_tokenizer("qwen3-8192")
+
+
+@pytest.fixture(scope="session")
+def build_model(tokenizer) -> Callable[..., object]:
+    """``build_model(seed=0, **changes)``: a fresh tiny model (``changes`` update
+    :data:`TINY_MODEL`, e.g. ``tiny_num_layers=1``)."""
+
+    def build(seed: int = 0, **changes):
+        return build_tiny_model(tokenizer, TINY_MODEL.model_copy(update=changes), seed=seed)
+
+    return build
+
+
+@pytest.fixture
+def model(build_model):
+    """A fresh tiny model (seed 0) per test."""
+    return build_model(seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_run() -> list[str]:
+    return list(TINY_RUN)
 
 
 def _kill_after_first_checkpoint(arguments: list[str], run_dir: Path) -> None:

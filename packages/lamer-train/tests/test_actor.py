@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -11,31 +12,10 @@ import torch
 from lamer_train.actor import Actor, ActorConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=2,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
-
-
-@pytest.fixture
-def model(tokenizer):
-    return build_tiny_model(tokenizer, TINY, seed=0)
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     return [
         (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
         (ids("Solve the puzzle."), ids("<action>left</action><|im_end|>")),
@@ -60,7 +40,7 @@ def test_compute_log_probs_match_engine_sampling_log_probs(model, tokenizer):
     scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
     for completion, log_probs in zip(completions, scored, strict=True):
         assert log_probs.shape == (len(completion.response_ids),)
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=1e-4)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=1e-4)
 
 
 def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, tokenizer):
@@ -96,12 +76,12 @@ def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage
 @pytest.mark.parametrize(
     "loss_agg_mode", ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
 )
-def test_gradient_accumulation_equals_one_big_batch(tokenizer, loss_agg_mode):
+def test_gradient_accumulation_equals_one_big_batch(build_model, tokenizer, loss_agg_mode):
     samples = _samples(tokenizer)
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
     grads = []
     for micro in (1, 4):
-        model = build_tiny_model(tokenizer, TINY, seed=0)
+        model = build_model(seed=0)
         actor = Actor(
             model,
             ActorConfig(mini_batch_size=4, micro_batch_size=micro, loss_agg_mode=loss_agg_mode),
@@ -116,12 +96,12 @@ def test_gradient_accumulation_equals_one_big_batch(tokenizer, loss_agg_mode):
     assert (grads[0] - grads[1]).abs().max() <= 1e-4 * scale  # float32 summation order only
 
 
-def test_prompt_tokens_get_no_gradient_signal(tokenizer):
+def test_prompt_tokens_get_no_gradient_signal(build_model, tokenizer):
     """Changing a row's prompt-only padding/partners must not change its response loss:
     rows with zero advantage contribute nothing, so only row 0's response drives grads."""
     samples = _samples(tokenizer)
     advantages = np.array([1.0, 0.0, 0.0, 0.0])
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+    model = build_model(seed=0)
     actor = Actor(model, ActorConfig(mini_batch_size=4, micro_batch_size=4))
     actor.accumulate_gradients(
         samples, [0, 1, 2, 3], advantages, actor.compute_log_probs(samples), None
@@ -138,8 +118,8 @@ def test_prompt_tokens_get_no_gradient_signal(tokenizer):
     assert (together - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
-def test_updates_raise_log_prob_of_positive_advantage_response(tokenizer):
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+def test_updates_raise_log_prob_of_positive_advantage_response(build_model, tokenizer):
+    model = build_model(seed=0)
     samples = _samples(tokenizer)[:2]
     actor = Actor(
         model, ActorConfig(lr=3e-3, mini_batch_size=2, micro_batch_size=2, weight_decay=0.0)
@@ -152,8 +132,8 @@ def test_updates_raise_log_prob_of_positive_advantage_response(tokenizer):
     assert after[1] < before[1] - 0.5
 
 
-def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(tokenizer):
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(build_model, tokenizer):
+    model = build_model(seed=0)
     with pytest.raises(ValueError, match="ref_model"):
         Actor(model, ActorConfig(kl_coef=0.1))
     actor = Actor(model, ActorConfig(kl_coef=0.1, lr=1e-3), ref_model=copy.deepcopy(model))
@@ -164,13 +144,13 @@ def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(tokenizer
     assert second["kl"] > 0
 
 
-def test_state_dict_round_trip_continues_identically(tokenizer):
+def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
     samples = _samples(tokenizer)
     config = ActorConfig(lr=1e-3, mini_batch_size=2, micro_batch_size=2, shuffle=True, seed=3)
-    actor = Actor(build_tiny_model(tokenizer, TINY, seed=0), config)
+    actor = Actor(build_model(seed=0), config)
     actor.update(samples, [1.0, -1.0, 0.5, 0.0])
     saved = copy.deepcopy(actor.state_dict())
-    restored = Actor(build_tiny_model(tokenizer, TINY, seed=9), config)
+    restored = Actor(build_model(seed=9), config)
     restored.load_state_dict(saved)
     assert restored.updates_done == 1
     actor.update(samples, [0.3, -0.2, 1.0, -1.0])
@@ -230,7 +210,7 @@ def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(
         actor.update(samples, advantages)
 
 
-def test_token_level_advantages_weigh_each_response_token(tokenizer):
+def test_token_level_advantages_weigh_each_response_token(build_model, tokenizer):
     """At ratio 1 the token-mean loss is -mean over response tokens of A_t; padding columns
     beyond a row's response are ignored, and a constant row equals the row broadcast."""
     samples = _samples(tokenizer)
@@ -239,15 +219,13 @@ def test_token_level_advantages_weigh_each_response_token(tokenizer):
     token_advantages = rng.normal(size=(len(samples), max(lengths) + 3))
     valid = np.arange(token_advantages.shape[1])[None, :] < np.array(lengths)[:, None]
     config = ActorConfig(lr=1e-4, mini_batch_size=4, micro_batch_size=2)
-    metrics = Actor(build_tiny_model(tokenizer, TINY, seed=0), config).update(
-        samples, token_advantages
-    )
+    metrics = Actor(build_model(seed=0), config).update(samples, token_advantages)
     assert metrics["pg_loss"] == pytest.approx(-token_advantages[valid].mean(), abs=1e-5)
 
     row = np.array([1.0, -0.5, 2.0, 0.0])
     broadcast, tokenwise = (
-        build_tiny_model(tokenizer, TINY, seed=0),
-        build_tiny_model(tokenizer, TINY, seed=0),
+        build_model(seed=0),
+        build_model(seed=0),
     )
     Actor(broadcast, config).update(samples, row)
     Actor(tokenwise, config).update(samples, np.repeat(row[:, None], max(lengths), axis=1))

@@ -7,15 +7,6 @@ import torch
 
 from lamer_train.actor import Actor, ActorConfig
 from lamer_train.distributed import decoder_layers, init_distributed, shard_model, world_size
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=2,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
 
 
 def test_single_process_is_not_sharded(monkeypatch):
@@ -26,8 +17,7 @@ def test_single_process_is_not_sharded(monkeypatch):
     assert init_distributed().type in {"cpu", "cuda"}
 
 
-def test_decoder_layers_found_in_qwen3_and_missing_elsewhere():
-    model = build_tiny_model(load_tokenizer("qwen3-8192"), TINY, seed=0)
+def test_decoder_layers_found_in_qwen3_and_missing_elsewhere(model):
     assert len(decoder_layers(model)) == 2
     with pytest.raises(ValueError, match="decoder layers"):
         decoder_layers(torch.nn.Linear(2, 2))
@@ -35,7 +25,7 @@ def test_decoder_layers_found_in_qwen3_and_missing_elsewhere():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_fully_sharded_actor_update_on_one_gpu(tmp_path):
+def test_fully_sharded_actor_update_on_one_gpu(tmp_path, model, tokenizer):
     """fully_shard over a one-process group: the actor's forward/backward and step run."""
     torch.distributed.init_process_group(
         "nccl", rank=0, world_size=1, init_method=f"file://{tmp_path}/pg"
@@ -43,8 +33,7 @@ def test_fully_sharded_actor_update_on_one_gpu(tmp_path):
     try:
         from torch.distributed.fsdp import fully_shard
 
-        tokenizer = load_tokenizer("qwen3-8192")
-        model = build_tiny_model(tokenizer, TINY, seed=0).cuda()
+        model = model.cuda()
         for layer in decoder_layers(model):
             fully_shard(layer)
         fully_shard(model)

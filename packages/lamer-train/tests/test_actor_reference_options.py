@@ -4,30 +4,16 @@ the token-mean loss is minus the token-weighted mean advantage."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from lamer_train.actor import Actor, ActorConfig
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=1,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     return [
         (ids("Solve the puzzle."), ids("<action>up</action>")),
         (ids("Reveal a cell."), ids("ok")),
@@ -36,16 +22,26 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def _update(tokenizer, advantages, **config):
-    actor = Actor(build_tiny_model(tokenizer, TINY, seed=0), ActorConfig(lr=1e-4, **config))
-    return actor.update(_samples(tokenizer), np.asarray(advantages))
+@pytest.fixture
+def update(build_model, tokenizer):
+    """``update(advantages, **actor_config)``: metrics of one update of a fresh tiny actor."""
+
+    def run(advantages, **config):
+        actor = Actor(build_model(seed=0, tiny_num_layers=1), ActorConfig(lr=1e-4, **config))
+        return actor.update(_samples(tokenizer), np.asarray(advantages))
+
+    return run
 
 
-def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(tokenizer):
+@pytest.fixture
+def lengths(tokenizer) -> np.ndarray:
+    """Response lengths of the sample rows."""
+    return np.array([len(response) for _, response in _samples(tokenizer)])
+
+
+def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(update, lengths):
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
-    lengths = np.array([len(r) for _, r in _samples(tokenizer)])
-    metrics = _update(
-        tokenizer,
+    metrics = update(
         advantages,
         mini_batch_size=4,
         micro_batch_size=2,
@@ -57,18 +53,16 @@ def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(tokeni
         (advantages[rows] * lengths[rows]).sum() / lengths[rows].sum() for rows in ([0, 1], [2, 3])
     ]
     assert metrics["pg_loss"] == pytest.approx(-np.mean(means), abs=1e-5)
-    exact = _update(tokenizer, advantages, mini_batch_size=4, micro_batch_size=2, entropy_coef=0.0)
+    exact = update(advantages, mini_batch_size=4, micro_batch_size=2, entropy_coef=0.0)
     assert exact["pg_loss"] == pytest.approx(
         -(advantages * lengths).sum() / lengths.sum(), abs=1e-5
     )
     assert metrics["pg_loss"] != pytest.approx(exact["pg_loss"], abs=1e-3)
 
 
-def test_padding_repeats_the_first_rows_up_to_the_multiple(tokenizer):
+def test_padding_repeats_the_first_rows_up_to_the_multiple(update, lengths):
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
-    lengths = np.array([len(r) for _, r in _samples(tokenizer)])
-    metrics = _update(
-        tokenizer,
+    metrics = update(
         advantages,
         mini_batch_size=8,
         micro_batch_size=8,
@@ -80,15 +74,13 @@ def test_padding_repeats_the_first_rows_up_to_the_multiple(tokenizer):
     assert metrics["pg_loss"] == pytest.approx(expected, abs=1e-5)
     assert metrics["padded_rows"] == 2
     assert metrics["response_tokens"] == lengths.sum()
-    unpadded = _update(
-        tokenizer, advantages, mini_batch_size=8, micro_batch_size=8, entropy_coef=0.0
-    )
+    unpadded = update(advantages, mini_batch_size=8, micro_batch_size=8, entropy_coef=0.0)
     assert "padded_rows" not in unpadded
 
 
-def test_entropy_bonus_is_on_by_default_as_in_the_reference(tokenizer):
+def test_entropy_bonus_is_on_by_default_as_in_the_reference(update):
     assert ActorConfig().entropy_coef == 0.001
     advantages = np.zeros(4)
-    metrics = _update(tokenizer, advantages, mini_batch_size=4, micro_batch_size=4)
+    metrics = update(advantages, mini_batch_size=4, micro_batch_size=4)
     # Zero advantages: the loss is the entropy bonus alone, -0.001 x the mean token entropy.
     assert metrics["loss"] == pytest.approx(-0.001 * metrics["entropy"], rel=1e-4)

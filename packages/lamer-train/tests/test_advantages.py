@@ -28,7 +28,7 @@ def _turn(attempt, phase, reward=0.0, *, valid=True, won=False, ids=0):
         reward=reward, done=phase == "play", won=won, action_is_valid=valid,
         anchor=A0 if phase == "play" else REFLECTION_ANCHOR,
         prompt_ids=[ids, ids + 1], response_ids=[ids + 2] * (ids % 3 + 1),
-        response_logprobs=[-0.1 * ids] * (ids % 3 + 1),
+        response_log_probs=[-0.1 * ids] * (ids % 3 + 1),
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ the targets, exact micro-batching, and state round trips."""
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -11,20 +12,10 @@ import torch
 
 from lamer_train.critic import Critic, build_value_model, value_loss, value_metrics
 from lamer_train.critic_config import CriticConfig
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(tiny_hidden_size=32, tiny_intermediate_size=64, tiny_num_layers=1)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
 
 
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     return [
         (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
         (ids("Reflect on the last attempt."), ids("Avoid corners.")),
@@ -33,8 +24,8 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     ]
 
 
-def _critic(tokenizer, compute_dtype="float32", **config) -> Critic:
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def _critic(build_model, compute_dtype="float32", **config) -> Critic:
+    policy = build_model(seed=0, tiny_num_layers=1)
     settings = CriticConfig(**config)
     return Critic(
         build_value_model(policy, settings, seed=1),
@@ -70,9 +61,11 @@ def test_explained_variance_and_means_over_valid_tokens():
     assert constant["values_mean"] == 2.0 and constant["returns_mean"] == pytest.approx(2.0)
 
 
-def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(tokenizer):
+def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(
+    build_model, tokenizer
+):
     samples = _samples(tokenizer)
-    critic = _critic(tokenizer)
+    critic = _critic(build_model)
     values = critic.compute_values(samples)
     longest = max(len(response) for _, response in samples)
     assert values.shape == (4, longest)
@@ -84,9 +77,9 @@ def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(t
     np.testing.assert_allclose(alone, together, atol=1e-5)
 
 
-def test_updates_move_values_towards_their_targets(tokenizer):
+def test_updates_move_values_towards_their_targets(build_model, tokenizer):
     samples = _samples(tokenizer)
-    critic = _critic(tokenizer, lr=1e-2, value_clip=None)
+    critic = _critic(build_model, lr=1e-2, value_clip=None)
     targets = np.zeros((4, max(len(r) for _, r in samples)))
     for row, (_, response) in enumerate(samples):
         targets[row, : len(response)] = 1.0 + row
@@ -99,9 +92,9 @@ def test_updates_move_values_towards_their_targets(tokenizer):
     assert metrics["optimizer_steps"] == 1 and metrics["value_loss"] >= 0
 
 
-def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(tokenizer):
+def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(build_model, tokenizer):
     samples = _samples(tokenizer)
-    one, split = _critic(tokenizer, micro_batch_size=4), _critic(tokenizer, micro_batch_size=1)
+    one, split = _critic(build_model, micro_batch_size=4), _critic(build_model, micro_batch_size=1)
     old = one.compute_values(samples)
     targets = old + 1.0
     one.update(samples, old, targets)
@@ -110,8 +103,8 @@ def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(tokenizer):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
-def test_critic_is_a_copy_of_the_policy_backbone_not_shared(tokenizer):
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def test_critic_is_a_copy_of_the_policy_backbone_not_shared(build_model, tokenizer):
+    policy = build_model(seed=0, tiny_num_layers=1)
     model = build_value_model(policy, CriticConfig(), seed=0)
     torch.testing.assert_close(model.backbone.embed_tokens.weight, policy.model.embed_tokens.weight)
     assert (
@@ -119,12 +112,12 @@ def test_critic_is_a_copy_of_the_policy_backbone_not_shared(tokenizer):
     )
 
 
-def test_state_dict_round_trip_continues_identically(tokenizer):
+def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
     samples = _samples(tokenizer)
-    first = _critic(tokenizer, lr=1e-3)
+    first = _critic(build_model, lr=1e-3)
     old = first.compute_values(samples)
     first.update(samples, old, old + 1.0)
-    second = _critic(tokenizer, lr=1e-3)
+    second = _critic(build_model, lr=1e-3)
     second.load_state_dict(copy.deepcopy(first.state_dict()))  # as if saved and loaded
     for critic in (first, second):
         values = critic.compute_values(samples)
@@ -133,15 +126,17 @@ def test_state_dict_round_trip_continues_identically(tokenizer):
     assert second.updates_done == 2
 
 
-def test_a_missing_critic_checkpoint_is_named(tokenizer, tmp_path):
-    policy = build_tiny_model(tokenizer, TINY, seed=0)
+def test_a_missing_critic_checkpoint_is_named(build_model, tokenizer, tmp_path):
+    policy = build_model(seed=0, tiny_num_layers=1)
     with pytest.raises(FileNotFoundError, match=r"critic\.name_or_path"):
         build_value_model(policy, CriticConfig(name_or_path=str(tmp_path / "nope")))
 
 
-def test_bfloat16_compute_values_are_close_to_float32_and_update_float32_weights(tokenizer):
+def test_bfloat16_compute_values_are_close_to_float32_and_update_float32_weights(
+    build_model, tokenizer
+):
     samples = _samples(tokenizer)
-    exact, mixed = _critic(tokenizer), _critic(tokenizer, compute_dtype="bfloat16")
+    exact, mixed = _critic(build_model), _critic(build_model, compute_dtype="bfloat16")
     values = mixed.compute_values(samples)
     np.testing.assert_allclose(values, exact.compute_values(samples), atol=0.05)
     mixed.update(samples, values, values + 1.0)

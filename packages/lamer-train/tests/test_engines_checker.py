@@ -9,21 +9,11 @@ import pytest
 from lamer_train.engines.base import Completion
 from lamer_train.engines.checker import EngineCheckError, check_engine
 from lamer_train.engines.hf import HFEngine
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=1,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
 
 
 @pytest.fixture(scope="module")
-def engine():
-    tokenizer = load_tokenizer("qwen3-8192")
-    return HFEngine(build_tiny_model(tokenizer, TINY, seed=0), tokenizer)
+def engine(build_model, tokenizer):
+    return HFEngine(build_model(seed=0, tiny_num_layers=1), tokenizer)
 
 
 def test_hf_engine_passes_the_checker(engine):
@@ -51,21 +41,21 @@ def _reverse(completions, seed):
     return list(reversed(completions))
 
 
-def _positive_logprobs(completions, seed):
-    return [dataclasses.replace(c, logprobs=[0.5] * len(c.response_ids)) for c in completions]
+def _positive_log_probs(completions, seed):
+    return [dataclasses.replace(c, log_probs=[0.5] * len(c.response_ids)) for c in completions]
 
 
 def _seed_ignored_by_order(completions, seed):
     # Different seeds -> different ids even for greedy decoding.
     return [
-        dataclasses.replace(c, response_ids=[*c.response_ids[:-1], seed], logprobs=None)
+        dataclasses.replace(c, response_ids=[*c.response_ids[:-1], seed], log_probs=None)
         for c in completions
     ]
 
 
 def _bad_finish(completions, seed):
     return [
-        Completion(c.text, c.prompt_ids, c.response_ids, c.logprobs, "eos") for c in completions
+        Completion(c.text, c.prompt_ids, c.response_ids, c.log_probs, "eos") for c in completions
     ]
 
 
@@ -74,7 +64,7 @@ def _bad_finish(completions, seed):
     [
         (_drop_last, "completions"),
         (_reverse, "out of order"),
-        (_positive_logprobs, "finite and <= 0"),
+        (_positive_log_probs, "finite and <= 0"),
         (_seed_ignored_by_order, "depends on the seed"),
         (_bad_finish, "finish_reason"),
     ],

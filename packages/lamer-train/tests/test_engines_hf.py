@@ -7,25 +7,6 @@ import torch
 
 from lamer_train.engines.base import Completion, Engine, SamplingConfig
 from lamer_train.engines.hf import HFEngine, sample_tokens
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
-
-TINY = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=2,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
-
-
-@pytest.fixture(scope="module")
-def model(tokenizer):
-    return build_tiny_model(tokenizer, TINY, seed=0)
 
 
 def chat(text: str) -> list[dict[str, str]]:
@@ -82,7 +63,7 @@ def test_completions_come_back_in_prompt_order_with_prompt_ids(model, tokenizer)
     for completion, prompt in zip(completions, PROMPTS, strict=True):
         assert isinstance(completion, Completion)
         assert completion.prompt_ids == engine.encode_prompt(prompt)
-        assert len(completion.response_ids) == len(completion.logprobs) <= 4
+        assert len(completion.response_ids) == len(completion.log_probs) <= 4
 
 
 def test_left_padded_batch_matches_one_prompt_at_a_time(model, tokenizer):
@@ -93,10 +74,10 @@ def test_left_padded_batch_matches_one_prompt_at_a_time(model, tokenizer):
     for prompt, completion in zip(PROMPTS, batched, strict=True):
         alone = engine.generate([prompt], greedy, seed=0)[0]
         assert alone.response_ids == completion.response_ids
-        assert alone.logprobs == pytest.approx(completion.logprobs, abs=1e-4)
+        assert alone.log_probs == pytest.approx(completion.log_probs, abs=1e-4)
 
 
-def test_logprobs_match_a_full_forward_pass_at_the_sampling_temperature(model, tokenizer):
+def test_log_probs_match_a_full_forward_pass_at_the_sampling_temperature(model, tokenizer):
     engine = HFEngine(model, tokenizer)
     temperature = 0.7
     completions = engine.generate(
@@ -107,17 +88,15 @@ def test_logprobs_match_a_full_forward_pass_at_the_sampling_temperature(model, t
         with torch.no_grad():
             logits = model(input_ids=ids).logits[0].float() / temperature
         n_prompt = len(completion.prompt_ids)
-        logprobs = torch.log_softmax(logits[n_prompt - 1 : -1], dim=-1)
-        expected = logprobs.gather(-1, torch.tensor(completion.response_ids)[:, None])[:, 0]
-        assert completion.logprobs == pytest.approx(expected.tolist(), abs=1e-4)
+        log_probs = torch.log_softmax(logits[n_prompt - 1 : -1], dim=-1)
+        expected = log_probs.gather(-1, torch.tensor(completion.response_ids)[:, None])[:, 0]
+        assert completion.log_probs == pytest.approx(expected.tolist(), abs=1e-4)
 
 
-def _biased_model(tokenizer, token_bias: dict[int, float]):
+def _biased_model(build_model, token_bias: dict[int, float]):
     """Tiny model whose output head always favours some tokens (a real Linear with a bias)."""
-    model = build_tiny_model(
-        tokenizer, TINY.model_copy(update={"tiny_tie_embeddings": False}), seed=1
-    )
-    head = torch.nn.Linear(TINY.tiny_hidden_size, model.config.vocab_size, bias=True)
+    model = build_model(seed=1, tiny_tie_embeddings=False)
+    head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=True)
     with torch.no_grad():
         head.weight.zero_()
         head.bias.zero_()
@@ -127,9 +106,9 @@ def _biased_model(tokenizer, token_bias: dict[int, float]):
     return model
 
 
-def test_generation_stops_at_end_of_turn_token_and_keeps_it(tokenizer):
+def test_generation_stops_at_end_of_turn_token_and_keeps_it(build_model, tokenizer):
     stop = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    engine = HFEngine(_biased_model(tokenizer, {stop: 30.0}), tokenizer)
+    engine = HFEngine(_biased_model(build_model, {stop: 30.0}), tokenizer)
     completions = engine.generate(PROMPTS, SamplingConfig(max_new_tokens=5), seed=0)
     for completion in completions:
         assert completion.response_ids == [stop]
@@ -137,20 +116,20 @@ def test_generation_stops_at_end_of_turn_token_and_keeps_it(tokenizer):
         assert completion.text == ""
 
 
-def test_generation_stops_at_max_new_tokens(tokenizer):
+def test_generation_stops_at_max_new_tokens(build_model, tokenizer):
     word = tokenizer.convert_tokens_to_ids("up")
-    engine = HFEngine(_biased_model(tokenizer, {word: 30.0}), tokenizer)
+    engine = HFEngine(_biased_model(build_model, {word: 30.0}), tokenizer)
     completion = engine.generate(PROMPTS[:1], SamplingConfig(max_new_tokens=4), seed=0)[0]
     assert completion.response_ids == [word] * 4
     assert completion.finish_reason == "length"
     assert completion.text == "up" * 4
 
 
-def test_rows_stopping_at_different_steps_end_cleanly(tokenizer):
+def test_rows_stopping_at_different_steps_end_cleanly(build_model, tokenizer):
     """Rows leave the batch (and the KV cache) as they stop; the rest keep decoding."""
     stop = tokenizer.convert_tokens_to_ids("<|im_end|>")
     word = tokenizer.convert_tokens_to_ids("left")
-    engine = HFEngine(_biased_model(tokenizer, {stop: 20.0, word: 20.0}), tokenizer)
+    engine = HFEngine(_biased_model(build_model, {stop: 20.0, word: 20.0}), tokenizer)
     completions = engine.generate(PROMPTS * 4, SamplingConfig(max_new_tokens=6), seed=5)
     lengths = set()
     for completion in completions:
@@ -159,7 +138,7 @@ def test_rows_stopping_at_different_steps_end_cleanly(tokenizer):
         assert set(ids) <= {stop, word}
         assert stop not in ids[:-1]
         assert completion.finish_reason == ("stop" if ids[-1] == stop else "length")
-        assert completion.logprobs == pytest.approx(
+        assert completion.log_probs == pytest.approx(
             [torch.log(torch.tensor(0.5)).item()] * len(ids), abs=1e-3
         )
     assert len(lengths) > 1
@@ -184,19 +163,19 @@ def test_top_k_one_and_tiny_top_p_equal_greedy(model, tokenizer):
 def test_sample_tokens_follows_the_distribution():
     logits = torch.log(torch.tensor([[0.1, 0.2, 0.7, 0.0]]).clamp(min=1e-30)).repeat(20000, 1)
     generator = torch.Generator().manual_seed(0)
-    tokens, logprobs = sample_tokens(logits, SamplingConfig(temperature=1.0), generator)
+    tokens, log_probs = sample_tokens(logits, SamplingConfig(temperature=1.0), generator)
     frequencies = torch.bincount(tokens, minlength=4).float() / len(tokens)
     assert frequencies.tolist() == pytest.approx([0.1, 0.2, 0.7, 0.0], abs=0.015)
     assert torch.allclose(
-        logprobs, torch.log(torch.tensor([0.1, 0.2, 0.7, 1.0]))[tokens], atol=1e-5
+        log_probs, torch.log(torch.tensor([0.1, 0.2, 0.7, 1.0]))[tokens], atol=1e-5
     )
     top_p_tokens, _ = sample_tokens(logits, SamplingConfig(temperature=1.0, top_p=0.75), generator)
     assert set(top_p_tokens.tolist()) == {1, 2}
 
 
-def test_load_weights_makes_engine_sample_from_new_weights(tokenizer):
-    source = build_tiny_model(tokenizer, TINY, seed=11)
-    target = build_tiny_model(tokenizer, TINY, seed=12)
+def test_load_weights_makes_engine_sample_from_new_weights(build_model, tokenizer):
+    source = build_model(seed=11)
+    target = build_model(seed=12)
     greedy = SamplingConfig(temperature=0.0, max_new_tokens=5)
     expected = HFEngine(source, tokenizer).generate(PROMPTS, greedy, seed=0)
     engine = HFEngine(target, tokenizer)

@@ -7,6 +7,8 @@ unchanged; float32 master weights with bf16 compute train like a float32 run.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -15,28 +17,20 @@ from lamer_train.actor import Actor, ActorConfig
 from lamer_train.config import load_config
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.trainer import Trainer
 
-TINY = ModelConfig(
-    tiny_hidden_size=64,
-    tiny_intermediate_size=128,
-    tiny_num_layers=2,
-    tiny_num_heads=4,
-    tiny_num_kv_heads=2,
-)
+#: Wider than the shared tiny model (the sizes these precision checks were tuned on).
+WIDER = {
+    "tiny_hidden_size": 64,
+    "tiny_intermediate_size": 128,
+    "tiny_num_heads": 4,
+    "tiny_num_kv_heads": 2,
+}
 LR = 1e-6
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
-
-
 def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    def ids(text: str) -> list[int]:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
+    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
     texts = [
         ("Push the box onto the target. State: box at 2,3.", "<action>up</action>"),
         ("Reveal a safe cell on the board.", "<action>(1, 1)</action><|im_end|>"),
@@ -46,8 +40,8 @@ def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
     return [(ids(prompt), ids(response)) for prompt, response in texts]
 
 
-def _one_update(tokenizer, *, compute_dtype: str, param_dtype: torch.dtype):
-    model = build_tiny_model(tokenizer, TINY, seed=0).to(param_dtype)
+def _one_update(build_model, tokenizer, *, compute_dtype: str, param_dtype: torch.dtype):
+    model = build_model(seed=0, **WIDER).to(param_dtype)
     before = {n: p.detach().float().clone() for n, p in model.named_parameters()}
     actor = Actor(
         model,
@@ -61,10 +55,12 @@ def _one_update(tokenizer, *, compute_dtype: str, param_dtype: torch.dtype):
     return model, actor, delta, metrics
 
 
-def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(tokenizer):
-    _, _, reference, _ = _one_update(tokenizer, compute_dtype="float32", param_dtype=torch.float32)
+def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(build_model, tokenizer):
+    _, _, reference, _ = _one_update(
+        build_model, tokenizer, compute_dtype="float32", param_dtype=torch.float32
+    )
     model, actor, mixed, metrics = _one_update(
-        tokenizer, compute_dtype="bfloat16", param_dtype=torch.float32
+        build_model, tokenizer, compute_dtype="bfloat16", param_dtype=torch.float32
     )
     # Master weights and AdamW's moments stay float32.
     assert all(p.dtype == torch.float32 for p in model.parameters())
@@ -83,18 +79,20 @@ def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(tokenizer):
     assert 0.9 < float(ratio) < 1.1
 
 
-def test_bf16_parameters_barely_move_at_the_paper_learning_rate(tokenizer):
+def test_bf16_parameters_barely_move_at_the_paper_learning_rate(build_model, tokenizer):
     """The failure mode mixed precision avoids: the same step on bf16 parameters."""
-    _, _, reference, _ = _one_update(tokenizer, compute_dtype="float32", param_dtype=torch.float32)
+    _, _, reference, _ = _one_update(
+        build_model, tokenizer, compute_dtype="float32", param_dtype=torch.float32
+    )
     _, _, pure_bf16, _ = _one_update(
-        tokenizer, compute_dtype="bfloat16", param_dtype=torch.bfloat16
+        build_model, tokenizer, compute_dtype="bfloat16", param_dtype=torch.bfloat16
     )
     moved = reference.abs() > 0.5 * LR
     assert (pure_bf16[moved] != 0).float().mean() < 0.2
 
 
-def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(tokenizer):
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(build_model, tokenizer):
+    model = build_model(seed=0, **WIDER)
     engine = HFEngine(model, tokenizer, compute_dtype="bfloat16")
     actor = Actor(
         model, ActorConfig(lr=1e-3, mini_batch_size=4, micro_batch_size=4), compute_dtype="bfloat16"
@@ -105,7 +103,7 @@ def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(token
     # The engine's sampling log-probs are the actor's bf16-compute log-probs.
     scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in first])
     for completion, log_probs in zip(first, scored, strict=True):
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=0.05)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=0.05)
     # No second copy: after an update the engine's model is the actor's, still float32,
     # and what the engine samples next is scored by the updated weights.
     actor.update([(c.prompt_ids, c.response_ids) for c in first], np.array([1.0, -1.0]))
@@ -116,11 +114,11 @@ def test_engine_samples_from_the_actors_float32_weights_under_bf16_compute(token
     again = engine.generate(prompts, sampling, seed=4)
     rescored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in again])
     for completion, log_probs in zip(again, rescored, strict=True):
-        assert log_probs.tolist() == pytest.approx(completion.logprobs, abs=0.05)
+        assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=0.05)
 
 
-def test_unknown_compute_dtype_is_a_clear_error(tokenizer):
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+def test_unknown_compute_dtype_is_a_clear_error(build_model, tokenizer):
+    model = build_model(seed=0, **WIDER)
     with pytest.raises(ValueError, match="compute_dtype"):
         Actor(model, ActorConfig(), compute_dtype="float8")
     with pytest.raises(ValueError, match="compute_dtype"):

@@ -15,13 +15,13 @@ from lamer_train.model_factory import (
 )
 from lamer_train.model_source import ModelSourceError, check_model_source
 
-SMALL = ModelConfig(
-    tiny_hidden_size=16,
-    tiny_intermediate_size=32,
-    tiny_num_layers=1,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
+
+@pytest.fixture(scope="module")
+def small(tiny_config) -> ModelConfig:
+    """The shared tiny config, smaller still: one layer of width 16."""
+    return tiny_config.model_copy(
+        update={"tiny_hidden_size": 16, "tiny_intermediate_size": 32, "tiny_num_layers": 1}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,8 @@ def test_stop_tokens_are_end_of_turn_and_end_of_text(tokenizer):
     )
 
 
-def test_tiny_model_is_qwen3_sized_by_config_and_covers_the_vocabulary(tokenizer):
-    model = build_tiny_model(tokenizer, SMALL, seed=0)
+def test_tiny_model_is_qwen3_sized_by_config_and_covers_the_vocabulary(tokenizer, small):
+    model = build_tiny_model(tokenizer, small, seed=0)
     assert isinstance(model, Qwen3ForCausalLM)
     assert model.config.vocab_size >= len(tokenizer)
     assert model.config.vocab_size % 64 == 0
@@ -58,16 +58,16 @@ def test_tiny_model_is_qwen3_sized_by_config_and_covers_the_vocabulary(tokenizer
     assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
 
 
-def test_tiny_model_weights_depend_only_on_seed(tokenizer):
+def test_tiny_model_weights_depend_only_on_seed(tokenizer, small):
     torch.manual_seed(5)
     expected_global = torch.rand(2)
     torch.manual_seed(5)
-    first = build_tiny_model(tokenizer, SMALL, seed=3).state_dict()
+    first = build_tiny_model(tokenizer, small, seed=3).state_dict()
     assert torch.equal(torch.rand(2), expected_global), (
         "building a model must not consume the global RNG"
     )
-    same = build_tiny_model(tokenizer, SMALL, seed=3).state_dict()
-    other = build_tiny_model(tokenizer, SMALL, seed=4).state_dict()
+    same = build_tiny_model(tokenizer, small, seed=3).state_dict()
+    other = build_tiny_model(tokenizer, small, seed=4).state_dict()
     assert all(torch.equal(first[name], same[name]) for name in first)
     assert not torch.equal(first["model.embed_tokens.weight"], other["model.embed_tokens.weight"])
 
@@ -80,9 +80,9 @@ def test_tiny_model_weights_depend_only_on_seed(tokenizer):
         ({"tiny_hidden_size": 18}, "head size"),
     ],
 )
-def test_inconsistent_tiny_shapes_raise_clear_errors(tokenizer, update, message):
+def test_inconsistent_tiny_shapes_raise_clear_errors(tokenizer, update, message, small):
     with pytest.raises(ValueError, match=message):
-        build_tiny_model(tokenizer, SMALL.model_copy(update=update))
+        build_tiny_model(tokenizer, small.model_copy(update=update))
 
 
 def test_model_config_rejects_unknown_field():
@@ -98,8 +98,8 @@ def test_missing_model_folder_is_a_one_line_source_error(tmp_path):
         check_model_source(ModelConfig(name_or_path=str(tmp_path / "empty")))
 
 
-def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path):
-    model = build_tiny_model(tokenizer, SMALL, seed=2)
+def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path, small):
+    model = build_tiny_model(tokenizer, small, seed=2)
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     config = ModelConfig(name_or_path=str(tmp_path))
@@ -112,7 +112,7 @@ def test_saved_tiny_model_loads_back_as_a_local_checkpoint(tokenizer, tmp_path):
     assert loaded_tokenizer.padding_side == "left"
 
 
-def test_truncated_qwen3_tokenizer_keeps_ids_template_and_round_trip(tokenizer):
+def test_truncated_qwen3_tokenizer_keeps_ids_template_and_round_trip(tokenizer, small):
     small = load_tokenizer("qwen3-8192")
     assert len(small) == 8192 + 26  # regular tokens + Qwen3's special tokens
     messages = [
@@ -149,7 +149,7 @@ def test_missing_tokenizer_folder_raises_clear_error(tmp_path):
         load_tokenizer(str(tmp_path / "no-such-tokenizer"))
 
 
-def test_tiny_default_uses_the_truncated_qwen3_tokenizer():
-    model, tokenizer = load_policy(SMALL)
+def test_tiny_default_uses_the_truncated_qwen3_tokenizer(small):
+    model, tokenizer = load_policy(small)
     assert len(tokenizer) == 8218
     assert model.config.vocab_size == 8256  # rounded up to a multiple of 64

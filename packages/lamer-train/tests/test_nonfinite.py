@@ -16,31 +16,14 @@ from lamer_train.actor import Actor, ActorConfig
 from lamer_train.checkpoint import list_checkpoints, load_checkpoint
 from lamer_train.checkpoint_files import verify_checkpoint
 from lamer_train.cli import main
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.nonfinite import SkipGuard, TrainingStopped
 from lamer_train.report import read_metrics
 
-TINY = ModelConfig(
-    tiny_hidden_size=32, tiny_intermediate_size=64, tiny_num_layers=1, tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)  # fmt: skip
-
-RUN = [
-    "run.iterations=4", "run.checkpoint_every=1", "run.keep_checkpoints=0",
-    "run.progress=false", "run.tensorboard=false", "run.torch_threads=1",
-    "env.id=lamer/Sokoban-v0", "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
-    "env.max_turns=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
-    "trial.num_attempts=2", "trial.sampling.max_new_tokens=6",
-    "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
-    "eval.sampling.max_new_tokens=6", "warmup.steps=0",
+#: The shared tiny run, longer and with smaller mini-batches.
+RUN_CHANGES = [
+    "run.iterations=4", "run.keep_checkpoints=0",
     "actor.mini_batch_size=4", "actor.micro_batch_size=4",
-    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
 
 
 def _samples(tokenizer, count: int = 4) -> list[tuple[list[int], list[int]]]:
@@ -60,8 +43,10 @@ def _weights(model) -> list[torch.Tensor]:
         ([1e300, -1e300, 1e300, -1e300], "overflow float32"),
     ],
 )
-def test_non_finite_advantages_skip_the_update_and_say_why(tokenizer, advantages, reason):
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+def test_non_finite_advantages_skip_the_update_and_say_why(
+    build_model, tokenizer, advantages, reason
+):
+    model = build_model(seed=0, tiny_num_layers=1)
     actor = Actor(model, ActorConfig(lr=0.1, mini_batch_size=2, micro_batch_size=2))
     before = _weights(model)
     metrics = actor.update(_samples(tokenizer), advantages)
@@ -72,7 +57,9 @@ def test_non_finite_advantages_skip_the_update_and_say_why(tokenizer, advantages
     assert not actor.optimizer.state  # AdamW's moments were never touched
 
 
-def test_a_nan_loss_skips_only_that_step_and_clears_its_gradients(tokenizer, monkeypatch):
+def test_a_nan_loss_skips_only_that_step_and_clears_its_gradients(
+    build_model, tokenizer, monkeypatch
+):
     real_loss = actor_module.ppo_policy_loss
     calls = {"n": 0}
 
@@ -84,7 +71,7 @@ def test_a_nan_loss_skips_only_that_step_and_clears_its_gradients(tokenizer, mon
         return out
 
     monkeypatch.setattr(actor_module, "ppo_policy_loss", nan_in_first_mini_batch)
-    model = build_tiny_model(tokenizer, TINY, seed=0)
+    model = build_model(seed=0, tiny_num_layers=1)
     actor = Actor(model, ActorConfig(lr=0.1, mini_batch_size=2, micro_batch_size=2))
     metrics = actor.update(_samples(tokenizer), [1.0, -1.0, 1.0, -1.0])
     assert metrics["optimizer_steps"] == 1 and metrics["skipped_steps"] == 1
@@ -108,7 +95,7 @@ def test_skip_guard_stops_after_n_consecutive_skipped_updates_and_resets_on_succ
 
 
 def test_injected_nan_loss_and_nan_advantages_are_skipped_reported_and_checkpoints_stay_finite(
-    tmp_path, monkeypatch, capsys
+    tiny_run, tmp_path, monkeypatch, capsys
 ):
     """Iteration 2 gets NaN advantages, iteration 3 a NaN loss; the run goes on."""
     real_advantages = trainer_module.compute_advantages
@@ -133,7 +120,7 @@ def test_injected_nan_loss_and_nan_advantages_are_skipped_reported_and_checkpoin
     monkeypatch.setattr(trainer_module, "compute_advantages", advantages_with_nan)
     monkeypatch.setattr(actor_module, "ppo_policy_loss", loss_with_nan)
     run_dir = tmp_path / "run"
-    assert main([f"run.output_dir={tmp_path}", "run.name=run", *RUN]) == 0
+    assert main([f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, *RUN_CHANGES]) == 0
     out = capsys.readouterr().out
     assert "iteration 2: update skipped: 1 of" in out and "NaN or inf" in out
     assert "iteration 3: update skipped" in out and "non-finite loss" in out
@@ -153,7 +140,9 @@ def test_injected_nan_loss_and_nan_advantages_are_skipped_reported_and_checkpoin
     assert all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
 
 
-def test_consecutive_skipped_updates_stop_the_run_with_an_error(tmp_path, monkeypatch, capsys):
+def test_consecutive_skipped_updates_stop_the_run_with_an_error(
+    tiny_run, tmp_path, monkeypatch, capsys
+):
     real_loss = actor_module.ppo_policy_loss
 
     def always_nan(*args, **kwargs):
@@ -165,7 +154,8 @@ def test_consecutive_skipped_updates_stop_the_run_with_an_error(tmp_path, monkey
         [
             f"run.output_dir={tmp_path}",
             "run.name=run",
-            *RUN,
+            *tiny_run,
+            *RUN_CHANGES,
             "run.max_consecutive_skipped_updates=2",
         ]
     )

@@ -13,18 +13,6 @@ from lamer_train.checkpoint import latest_checkpoint, load_checkpoint
 from lamer_train.cli import main
 from lamer_train.report import read_metrics
 
-TINY = [
-    "run.iterations=2", "run.checkpoint_every=1", "run.progress=false", "run.tensorboard=false",
-    "run.torch_threads=1",
-    "env.id=lamer/Sokoban-v0", "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
-    "env.max_turns=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
-    "trial.num_attempts=2", "trial.sampling.max_new_tokens=6",
-    "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
-    "eval.sampling.max_new_tokens=6", "warmup.steps=0",
-    "actor.mini_batch_size=8", "actor.micro_batch_size=8",
-    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
-]  # fmt: skip
-
 CRITIC_METRICS = {
     "critic/value_loss", "critic/explained_variance", "critic/values_mean",
     "critic/returns_mean", "critic/grad_norm",
@@ -32,11 +20,13 @@ CRITIC_METRICS = {
 
 
 @pytest.mark.parametrize("estimator", ["gae", "reinforce_pp", "reinforce_pp_baseline"])
-def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path):
+def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path, tiny_run):
     overrides = [f"algorithm.estimator={estimator}", "algorithm.estimator_params={}"]
     if estimator == "gae":
         overrides.append("algorithm.token_reward=step_return")
-    code = main([f"run.output_dir={tmp_path}", "run.name=run", *overrides, *TINY])
+    code = main(
+        [f"run.output_dir={tmp_path}", "run.name=run", *overrides, *tiny_run, "run.iterations=2"]
+    )
     assert code == 0
     rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
     assert [r["iteration"] for r in rows] == [1, 2]
@@ -53,11 +43,11 @@ def test_two_iterations_with_a_token_level_estimator(estimator, tmp_path):
         assert checkpoint.critic_state is None
 
 
-def test_killed_gae_run_resumes_with_its_critic(tmp_path, kill_after_first_checkpoint):
+def test_killed_gae_run_resumes_with_its_critic(tmp_path, tiny_run, kill_after_first_checkpoint):
     run_dir = tmp_path / "run"
     arguments = [
         f"run.output_dir={tmp_path}", "run.name=run", "algorithm.estimator=gae",
-        "algorithm.estimator_params={}", *TINY, "run.iterations=3",
+        "algorithm.estimator_params={}", *tiny_run, "run.iterations=3",
     ]  # fmt: skip
     kill_after_first_checkpoint(arguments, run_dir)
     killed = load_checkpoint(run_dir)

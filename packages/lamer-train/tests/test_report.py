@@ -19,8 +19,8 @@ from lamer_train.report import (
 )
 
 
-def _trial(group_id: int = 0, trajectory_id: int = 5) -> Trial:
-    trial = Trial(group_id=group_id, trajectory_id=trajectory_id, seed=7 + group_id)
+def _trial(group_id: int = 0, trial_id: int = 5) -> Trial:
+    trial = Trial(group_id=group_id, trial_id=trial_id, seed=7 + group_id)
     trial.turns += [
         Turn(
             0,
@@ -90,14 +90,14 @@ def test_samples_show_one_trial_per_task_first():
     from lamer_train.samples import pick_trials
 
     # 3 tasks x 4 trials, task-major as the trial loop builds them.
-    trials = [_trial(group_id=g, trajectory_id=4 * g + i) for g in range(3) for i in range(4)]
+    trials = [_trial(group_id=g, trial_id=4 * g + i) for g in range(3) for i in range(4)]
     assert pick_trials(trials, 4) == [0, 4, 8, 1]  # tasks 0, 1, 2, then a second of task 0
     assert pick_trials(trials, 2) == [0, 4]
     assert pick_trials(trials[:2], 4) == [0, 1]  # one task: its trials
 
 
 def test_samples_show_each_turns_return_advantage_and_given_reflection(tmp_path):
-    trials = [_trial(group_id=0, trajectory_id=0), _trial(group_id=1, trajectory_id=1)]
+    trials = [_trial(group_id=0, trial_id=0), _trial(group_id=1, trial_id=1)]
     # Rows: every trial's turns in order (3 per trial).
     returns = [9.5, 0.0, 10.9, 1.0, 2.0, 3.0]
     advantages = [-0.25, 0.125, 0.75, 1.5, -1.5, 0.5]

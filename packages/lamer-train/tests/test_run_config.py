@@ -14,18 +14,6 @@ from lamer_train.config import ConfigError, LaMerConfig
 from lamer_train.report import read_metrics
 from lamer_train.run_config import CONFIG_FILE, END_MARKER, load_run_config, write_run_config
 
-RUN = [
-    "run.iterations=2", "run.checkpoint_every=1", "run.keep_checkpoints=0",
-    "run.progress=false", "run.tensorboard=false", "run.torch_threads=1",
-    "env.id=lamer/Sokoban-v0", "env.kwargs={num_boxes: 1, max_sol_steps: 6, min_steps: 1}",
-    "env.max_turns=1", "trial.tasks_per_iteration=2", "trial.group_size=2",
-    "trial.num_attempts=2", "trial.sampling.max_new_tokens=6",
-    "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
-    "eval.sampling.max_new_tokens=6", "warmup.steps=0",
-    "actor.mini_batch_size=8", "actor.micro_batch_size=8",
-    "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
-]  # fmt: skip
-
 
 def test_run_config_round_trips_and_ends_with_the_marker(tmp_path):
     config = LaMerConfig(seed=7)
@@ -72,9 +60,16 @@ def test_resume_refuses_an_empty_run_config_and_leaves_it_alone(tmp_path, capsys
     assert (run_dir / CONFIG_FILE).read_text() == ""
 
 
-def test_resume_falls_back_over_a_damaged_checkpoint_and_cleans_leftovers(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    assert main([f"run.output_dir={tmp_path}", "run.name=run", *RUN]) == 0
+@pytest.fixture
+def finished_run(tiny_run, tmp_path):
+    """The folder of a finished two-iteration tiny run that kept every checkpoint."""
+    arguments = [f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, "run.iterations=2"]
+    assert main([*arguments, "run.keep_checkpoints=0"]) == 0
+    return tmp_path / "run"
+
+
+def test_resume_falls_back_over_a_damaged_checkpoint_and_cleans_leftovers(finished_run, capsys):
+    run_dir = finished_run
     newest = run_dir / "checkpoints" / "iter_000002"
     (newest / "actor.pt").write_bytes(b"")  # what a full disk or a bad copy leaves
     dead = os.getpid() + 1_000_000
@@ -98,9 +93,8 @@ def test_resume_falls_back_over_a_damaged_checkpoint_and_cleans_leftovers(tmp_pa
     assert load_checkpoint(newest).state.iteration == 2  # rewritten intact
 
 
-def test_resume_with_no_intact_checkpoint_is_an_error_naming_the_files(tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    assert main([f"run.output_dir={tmp_path}", "run.name=run", *RUN]) == 0
+def test_resume_with_no_intact_checkpoint_is_an_error_naming_the_files(finished_run, capsys):
+    run_dir = finished_run
     for folder in list_checkpoints(run_dir):
         (folder / "rng.pt").write_bytes(b"\x00" * 10)
     capsys.readouterr()

@@ -93,7 +93,7 @@ def test_step_return_puts_the_cross_attempt_return_on_the_last_token():
 @pytest.mark.parametrize("name", ["reinforce_pp", "reinforce_pp_baseline"])
 def test_reinforce_pp_gives_token_advantages_zero_past_each_response(name):
     trials = [_trial(), _trial()]
-    trials[1].trajectory_id = 1
+    trials[1].trial_id = 1
     trials[1].turns[2].reward = 0.0
     algorithm = AlgorithmSection(estimator=name, estimator_params={})
     out = compute_advantages(rollout_batch(trials), algorithm, get_estimator(name))

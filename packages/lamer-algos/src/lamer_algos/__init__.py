@@ -22,7 +22,7 @@ from lamer_algos.registry import (
     value_targets,
 )
 from lamer_algos.reinforce_pp import reinforce_pp, reinforce_pp_baseline, reinforce_pp_returns
-from lamer_algos.returns import cross_attempt_returns
+from lamer_algos.returns import backward_returns, cross_attempt_returns
 from lamer_algos.rloo import rloo
 from lamer_algos.whitening import masked_whiten
 
@@ -35,6 +35,7 @@ __all__ = [
     "GiGPOParts",
     "TrialColumns",
     "as_advantage_input",
+    "backward_returns",
     "cross_attempt_returns",
     "estimator_names",
     "gae",

@@ -7,7 +7,7 @@ from lamer_core.registry import (
     PluginRegistry,
     UnknownPluginError,
 )
-from lamer_core.seeding import attempt_seed, derive_seed, make_rng, seed_sequence, task_seeds
+from lamer_core.seeding import derive_seed, make_rng, seed_sequence, task_seeds
 
 __version__ = "0.1.0"
 
@@ -22,7 +22,6 @@ __all__ = [
     "Trial",
     "Turn",
     "UnknownPluginError",
-    "attempt_seed",
     "derive_seed",
     "make_rng",
     "seed_sequence",

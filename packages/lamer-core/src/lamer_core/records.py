@@ -52,7 +52,7 @@ class Turn:
     """Token ids of the prompt, when an engine produced them."""
     response_ids: list[int] | None = None
     """Token ids of the response, when an engine produced them."""
-    response_logprobs: list[float] | None = None
+    response_log_probs: list[float] | None = None
     """Sampling log-probabilities of ``response_ids`` (rollout policy), when available."""
 
     def __post_init__(self) -> None:
@@ -70,7 +70,7 @@ class Trial:
 
     group_id: int
     """Tasks sharing an initial state (same env seed) share a group id."""
-    trajectory_id: int
+    trial_id: int
     """Unique id of this trial in its batch."""
     seed: int
     """Env seed: every attempt calls ``reset(seed=seed)``."""
@@ -103,7 +103,8 @@ class StepBatch:
     group_id: np.ndarray
     """int64: task group (same initial state)."""
     trajectory_id: np.ndarray
-    """int64: trial id; covers every attempt (and reflect turn) of one trial."""
+    """int64: the row's ``Trial.trial_id``; covers every attempt (and reflect turn) of one
+    trial (the estimators' name, the reference's ``traj_uid``)."""
     attempt: np.ndarray
     """int64: attempt index."""
     is_reflect: np.ndarray
@@ -157,7 +158,7 @@ class StepBatch:
         rows = [(trial, t) for trial in trials for t in trial.turns]
         return cls(
             group_id=np.array([tr.group_id for tr, _ in rows], dtype=np.int64),
-            trajectory_id=np.array([tr.trajectory_id for tr, _ in rows], dtype=np.int64),
+            trajectory_id=np.array([tr.trial_id for tr, _ in rows], dtype=np.int64),
             attempt=np.array([t.attempt for _, t in rows], dtype=np.int64),
             is_reflect=np.array([t.phase == "reflect" for _, t in rows], dtype=bool),
             turn=np.array([t.turn for _, t in rows], dtype=np.int64),
@@ -168,7 +169,7 @@ class StepBatch:
             anchor=np.array([t.anchor for _, t in rows], dtype=object).reshape(len(rows)),
             prompt_ids=_ragged([t.prompt_ids for _, t in rows], np.int64),
             response_ids=_ragged([t.response_ids for _, t in rows], np.int64),
-            rollout_log_probs=_ragged([t.response_logprobs for _, t in rows], np.float64),
+            rollout_log_probs=_ragged([t.response_log_probs for _, t in rows], np.float64),
         )
 
     def take(self, rows: np.ndarray) -> StepBatch:

@@ -59,11 +59,3 @@ def task_seeds(run_seed: int, split: str, count: int, start: int = 0) -> list[in
     ``count``, so growing a run does not reshuffle the tasks it already used.
     """
     return [derive_seed(run_seed, "task", split, index) for index in range(start, start + count)]
-
-
-def attempt_seed(run_seed: int, task_index: int, attempt: int, *, split: str = "train") -> int:
-    """Seed for the model's sampling randomness in one attempt of one task.
-
-    (The *env* restarts every attempt with the task's seed; this one varies per attempt.)
-    """
-    return derive_seed(run_seed, "attempt", split, task_index, attempt)

@@ -16,15 +16,19 @@ CASES = [json.loads(line) for line in (GOLDEN / "sokoban_turns.jsonl").open(enco
 IDS = [c["case_id"] for c in CASES]
 
 
-def env_at(case: dict) -> SokobanEnv:
-    config = case["config"]
-    env = SokobanEnv(
+def env_of(config: dict, **more) -> SokobanEnv:
+    """A Sokoban env with a golden case's ``config`` (``more``: further kwargs)."""
+    return SokobanEnv(
         dim_room=tuple(config["dim_room"]),
         num_boxes=config["num_boxes"],
         max_steps=config["max_steps"],
         search_depth=config["search_depth"],
-        num_actions_per_turn=case["num_actions_per_turn"],
+        **more,
     )
+
+
+def env_at(case: dict) -> SokobanEnv:
+    env = env_of(case["config"], num_actions_per_turn=case["num_actions_per_turn"])
     obs, _ = env.reset(options={"room_fixed": case["room_fixed"], "room_state": case["room_state"]})
     assert obs == case["initial_obs"]
     return env
@@ -153,13 +157,7 @@ NAMES = ("still", "up", "down", "left", "right")
 
 @pytest.mark.parametrize("case", DYNAMICS, ids=[c["case_id"] for c in DYNAMICS])
 def test_env_replays_single_moves_up_to_the_first_done(case: dict) -> None:
-    config = case["config"]
-    env = SokobanEnv(
-        dim_room=tuple(config["dim_room"]),
-        num_boxes=config["num_boxes"],
-        max_steps=config["max_steps"],
-        search_depth=config["search_depth"],
-    )
+    env = env_of(case["config"])
     obs, _ = env.reset(options={"room_fixed": case["room_fixed"], "room_state": case["room_state"]})
     assert obs == case["initial_obs"]
     for expected in case["steps"]:

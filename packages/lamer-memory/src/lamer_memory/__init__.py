@@ -28,12 +28,11 @@ from lamer_memory.prompts import (
     build_play_prompt,
     build_reflect_prompt,
     play_messages,
-    play_messages_batch,
     reflect_messages,
     render_messages,
     system_message,
 )
-from lamer_memory.trial_memory import AttemptRecord, TrialMemory, TrialMemoryBatch, TurnRecord
+from lamer_memory.trial_memory import AttemptRecord, TrialMemory, TurnRecord
 
 __version__ = "0.1.0"
 
@@ -51,7 +50,6 @@ __all__ = [
     "TagStyle",
     "TokenCounter",
     "TrialMemory",
-    "TrialMemoryBatch",
     "TurnRecord",
     "approx_token_count",
     "build_play_prompt",
@@ -62,7 +60,6 @@ __all__ = [
     "parse_play",
     "parse_reflection",
     "play_messages",
-    "play_messages_batch",
     "reflect_messages",
     "render_messages",
     "system_message",

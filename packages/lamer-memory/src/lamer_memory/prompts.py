@@ -325,38 +325,6 @@ def play_messages(
     ).messages
 
 
-def play_messages_batch(
-    memories: Sequence[TrialMemory],
-    *,
-    rules: str | Sequence[str],
-    action_format: str | Sequence[str],
-    config: PromptConfig,
-    count_tokens: TokenCounter = approx_token_count,
-    available_actions: Sequence[Sequence[str] | None] | None = None,
-) -> list[list[Message]]:
-    """Play messages for many memories; ``rules``/``action_format`` shared or one each,
-    ``available_actions`` one entry per memory (or ``None``)."""
-    n = len(memories)
-    rules_list = [rules] * n if isinstance(rules, str) else list(rules)
-    formats = [action_format] * n if isinstance(action_format, str) else list(action_format)
-    available = [None] * n if available_actions is None else list(available_actions)
-    if not len(rules_list) == len(formats) == len(available) == n:
-        raise ValueError(
-            "play_messages_batch: rules/action_format/available_actions need one entry per memory"
-        )
-    return [
-        build_play_prompt(
-            memory,
-            rules=r,
-            action_format=f,
-            config=config,
-            count_tokens=count_tokens,
-            available_actions=a,
-        ).messages
-        for memory, r, f, a in zip(memories, rules_list, formats, available, strict=True)
-    ]
-
-
 # -- reflect -------------------------------------------------------------------------------
 def build_reflect_prompt(
     memory: TrialMemory,

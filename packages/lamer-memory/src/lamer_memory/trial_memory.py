@@ -16,7 +16,7 @@ Life cycle, as the trial loop drives it::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -145,78 +145,3 @@ class TrialMemory:
 
     def __repr__(self) -> str:
         return f"TrialMemory(attempt={self.attempt}, turn={self.turn})"
-
-
-class TrialMemoryBatch:
-    """Many :class:`TrialMemory` objects driven in lock-step by a batched trial loop.
-
-    Batched calls take one entry per memory and an optional ``active`` mask (or index
-    list) naming the memories to update; the others are left untouched.
-    """
-
-    __slots__ = ("memories",)
-
-    def __init__(self, initial_observations: Sequence[str]) -> None:
-        self.memories = [TrialMemory(obs) for obs in initial_observations]
-
-    def __len__(self) -> int:
-        return len(self.memories)
-
-    def __getitem__(self, index: int) -> TrialMemory:
-        return self.memories[index]
-
-    def __iter__(self) -> Iterator[TrialMemory]:
-        return iter(self.memories)
-
-    def _indices(self, active: Sequence[bool] | Sequence[int] | None) -> list[int]:
-        n = len(self.memories)
-        if active is None:
-            return list(range(n))
-        flags = list(active)
-        if not flags:
-            return []
-        if all(isinstance(f, bool) for f in flags):
-            if len(flags) != n:
-                raise ValueError(f"active mask has length {len(flags)}, batch has {n} memories")
-            return [i for i, f in enumerate(flags) if f]
-        for i in flags:
-            if not 0 <= int(i) < n:
-                raise IndexError(f"active index {i} out of range for {n} memories")
-        return [int(i) for i in flags]
-
-    def record_turns(
-        self,
-        actions: Sequence[str | None],
-        observations: Sequence[str],
-        rewards: Sequence[float],
-        active: Sequence[bool] | Sequence[int] | None = None,
-        *,
-        valid: Sequence[bool] | None = None,
-    ) -> None:
-        """``record_turn`` on each active memory; the sequences are indexed by memory."""
-        n = len(self.memories)
-        if not len(actions) == len(observations) == len(rewards) == n:
-            raise ValueError("record_turns: actions, observations and rewards need one per memory")
-        if valid is not None and len(valid) != n:
-            raise ValueError("record_turns: valid needs one entry per memory")
-        for i in self._indices(active):
-            ok = True if valid is None else bool(valid[i])
-            self.memories[i].record_turn(actions[i], observations[i], rewards[i], valid=ok)
-
-    def end_attempts(
-        self, won: Sequence[bool], active: Sequence[bool] | Sequence[int] | None = None
-    ) -> None:
-        """``end_attempt`` on each active memory; ``won`` is indexed by memory."""
-        if len(won) != len(self.memories):
-            raise ValueError("end_attempts: won needs one entry per memory")
-        for i in self._indices(active):
-            self.memories[i].end_attempt(won=won[i])
-
-    def record_reflections(
-        self, texts: Sequence[str], active: Sequence[bool] | Sequence[int] | None = None
-    ) -> None:
-        """``record_reflection`` on each active memory; ``texts`` is indexed by memory."""
-        if len(texts) != len(self.memories):
-            raise ValueError("record_reflections: texts needs one entry per memory")
-        for i in self._indices(active):
-            self.memories[i].record_reflection(texts[i])

@@ -50,7 +50,7 @@ def rollout_batch(trials: Sequence[Trial]) -> StepBatch:
     batch = StepBatch.from_trials(trials)
     if len(batch) and (batch.prompt_ids is None or batch.response_ids is None):
         missing = next(
-            (trial.trajectory_id, turn.phase)
+            (trial.trial_id, turn.phase)
             for trial in trials
             for turn in trial.turns
             if turn.prompt_ids is None or turn.response_ids is None

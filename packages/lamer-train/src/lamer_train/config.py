@@ -22,14 +22,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lamer_memory import MemoryMode, TagStyle
 from lamer_train.actor_config import ActorConfig
 from lamer_train.config_checks import check_numbers
 from lamer_train.critic_config import CriticConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.model_config import ModelConfig
 from lamer_train.overrides import OverrideError, merge_layer, overrides_layer
-
-MemoryMode = Literal["reflection_only", "history_only", "history_and_reflection", "none"]
 
 #: The shipped YAML configs, package data of ``lamer_train`` (present in a wheel too).
 SHIPPED_CONFIGS: Traversable = importlib.resources.files("lamer_train") / "configs"
@@ -155,7 +154,7 @@ class TrialSection(_Section):
     history_window: int = Field(
         3, ge=1, description="Recent turns of the current attempt shown with their full state."
     )
-    reflection_style: Literal["last_pair", "first_tags", "last_tags"] = Field(
+    reflection_style: TagStyle = Field(
         "last_pair",
         description="Which <remark> block is the reflection: the last complete one, or the "
         "reference parsers' first/first (Sokoban) or last/last (MineSweeper) tags.",

@@ -117,7 +117,7 @@ def trials_as_text(samples: Sequence[SampleTrial], read: ReflectionReader | None
     for sample in samples:
         trial = sample.trial
         out.append(
-            f"=== task {trial.group_id} (seed {trial.seed}), trial {trial.trajectory_id}: "
+            f"=== task {trial.group_id} (seed {trial.seed}), trial {trial.trial_id}: "
             f"{_outcome(trial)}"
         )
         for index, turn in enumerate(trial.turns):
@@ -165,8 +165,8 @@ def _summary_table(samples: Sequence[SampleTrial]) -> str:
             spread = "-"
         css = "won" if trial.won_at is not None else "bad"
         rows.append(
-            f"<tr><td><a href='#trial-{trial.trajectory_id}'>{trial.group_id}</a></td>"
-            f"<td>{trial.seed}</td><td>{trial.trajectory_id}</td>"
+            f"<tr><td><a href='#trial-{trial.trial_id}'>{trial.group_id}</a></td>"
+            f"<td>{trial.seed}</td><td>{trial.trial_id}</td>"
             f"<td class='{css}'>{esc(_outcome(trial))}</td><td>{rewards}</td>"
             f"<td>{len(trial.turns)}</td><td>{invalid}</td><td class='vals'>{spread}</td></tr>"
         )
@@ -193,8 +193,8 @@ def trials_as_html(
         trial = sample.trial
         css = "won" if trial.won_at is not None else "bad"
         parts.append(
-            f"<h2 id='trial-{trial.trajectory_id}'>task {trial.group_id} (seed {trial.seed}), "
-            f"trial {trial.trajectory_id}: <span class='{css}'>{esc(_outcome(trial))}</span></h2>"
+            f"<h2 id='trial-{trial.trial_id}'>task {trial.group_id} (seed {trial.seed}), "
+            f"trial {trial.trial_id}: <span class='{css}'>{esc(_outcome(trial))}</span></h2>"
         )
         shown_attempt = -1
         for index, turn in enumerate(trial.turns):

@@ -27,6 +27,7 @@ from typing import Literal, Protocol
 from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
 from lamer_envs.pool import EnvPool
 from lamer_envs.protocol import ACTION, ACTION_IS_VALID, ANCHOR, INVALID_ACTION, WON
+from lamer_memory.prompts import render_messages
 from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import ChatMessage, Completion, Engine, SamplingConfig
 
@@ -107,7 +108,8 @@ class RolloutStats:
     prompt_tokens: int = 0
 
 
-Phase = Literal["play", "reflect", "restart", "done"]
+#: What an instance does in the next wave (a turn's ``phase`` is only play or reflect).
+NextStep = Literal["play", "reflect", "restart", "done"]
 
 
 @dataclass(slots=True)
@@ -119,7 +121,7 @@ class _Instance:
     anchor: str
     available_actions: list[str] | None = None
     attempt: int = 0
-    phase: Phase = "play"
+    next_step: NextStep = "play"
 
 
 #: ``info`` keys under which envs list their currently valid commands.
@@ -132,11 +134,6 @@ def listed_actions(info: dict) -> list[str] | None:
         if info.get(key) is not None:
             return [str(action) for action in info[key]]
     return None
-
-
-def render_messages(messages: Sequence[ChatMessage]) -> str:
-    """Readable text of a chat prompt (what ``Turn.prompt`` stores)."""
-    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
 
 
 def run_trials(
@@ -166,7 +163,7 @@ def run_trials(
         _Instance(
             env=index,
             text=texts[index],
-            trial=Trial(group_id=task.group_id, trajectory_id=index, seed=task.seed),
+            trial=Trial(group_id=task.group_id, trial_id=index, seed=task.seed),
             memory=TrialMemory(observation),
             anchor=str(info[ANCHOR]),
             available_actions=listed_actions(info),
@@ -178,11 +175,11 @@ def run_trials(
     stats.env_s += time.perf_counter() - start
 
     wave = 0
-    while active := [inst for inst in instances if inst.phase != "done"]:
+    while active := [inst for inst in instances if inst.next_step != "done"]:
         start = time.perf_counter()
         messages = [
             prompts.play_messages(inst.memory, inst.text, inst.available_actions)
-            if inst.phase == "play"
+            if inst.next_step == "play"
             else prompts.reflect_messages(inst.memory, inst.text)
             for inst in active
         ]
@@ -201,8 +198,8 @@ def run_trials(
         stats.prompt_tokens += sum(len(c.prompt_ids) for c in completions)
 
         start = time.perf_counter()
-        plays = [k for k, inst in enumerate(active) if inst.phase == "play"]
-        reflects = [k for k, inst in enumerate(active) if inst.phase == "reflect"]
+        plays = [k for k, inst in enumerate(active) if inst.next_step == "play"]
+        reflects = [k for k, inst in enumerate(active) if inst.next_step == "reflect"]
         if plays:
             results = pool.step(
                 [completions[k].text for k in plays], [active[k].env for k in plays]
@@ -218,11 +215,11 @@ def run_trials(
                 _play_turn(active[k], messages[k], completions[k], step, settings)
         for k in reflects:
             _reflect_turn(active[k], messages[k], completions[k], prompts)
-        _restart(pool, [inst for inst in active if inst.phase == "restart"])
+        _restart(pool, [inst for inst in active if inst.next_step == "restart"])
         stats.env_s += time.perf_counter() - start
         wave += 1
         if on_wave is not None:
-            on_wave(sum(inst.phase == "done" for inst in instances), len(instances))
+            on_wave(sum(inst.next_step == "done" for inst in instances), len(instances))
     return [inst.trial for inst in instances], stats
 
 
@@ -253,7 +250,7 @@ def _play_turn(
             anchor=inst.anchor,
             prompt_ids=completion.prompt_ids,
             response_ids=completion.response_ids,
-            response_logprobs=completion.logprobs,
+            response_log_probs=completion.log_probs,
         )
     )
     # An invalid turn is shown to the model as "no valid action", not as the marker.
@@ -264,9 +261,9 @@ def _play_turn(
         return
     inst.memory.end_attempt(won=won)
     if won or inst.attempt + 1 >= settings.num_attempts:
-        inst.phase = "done"
+        inst.next_step = "done"
     else:
-        inst.phase = "reflect" if settings.reflection else "restart"
+        inst.next_step = "reflect" if settings.reflection else "restart"
 
 
 def _reflect_turn(
@@ -286,11 +283,11 @@ def _reflect_turn(
             anchor=REFLECTION_ANCHOR,
             prompt_ids=completion.prompt_ids,
             response_ids=completion.response_ids,
-            response_logprobs=completion.logprobs,
+            response_log_probs=completion.log_probs,
         )
     )
     inst.memory.record_reflection(reflection)
-    inst.phase = "restart"
+    inst.next_step = "restart"
 
 
 def _restart(pool: EnvPool, restarting: list[_Instance]) -> None:
@@ -310,4 +307,4 @@ def _restart(pool: EnvPool, restarting: list[_Instance]) -> None:
         inst.anchor = str(info[ANCHOR])
         inst.available_actions = listed_actions(info)
         inst.attempt += 1
-        inst.phase = "play"
+        inst.next_step = "play"

@@ -60,7 +60,7 @@ class Completion:
     """Token ids of the prompt after the chat template (what the model conditioned on)."""
     response_ids: list[int]
     """Sampled token ids; they include the stop token when ``finish_reason == "stop"``."""
-    logprobs: list[float] | None
+    log_probs: list[float] | None
     """Per-token log-probabilities of ``response_ids`` under the sampling distribution
     ``log_softmax(logits / temperature)`` (before top-k/top-p truncation); ``None`` if
     the engine cannot report them."""

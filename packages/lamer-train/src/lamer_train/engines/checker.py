@@ -93,8 +93,8 @@ def _check_completion(completion: Completion, max_new_tokens: int) -> None:
         raise EngineCheckError(
             f"finish_reason 'length' with {n} ids, not max_new_tokens={max_new_tokens}"
         )
-    if completion.logprobs is not None:
-        if len(completion.logprobs) != n:
-            raise EngineCheckError(f"{len(completion.logprobs)} log-probs for {n} response ids")
-        if not all(math.isfinite(x) and x <= 1e-6 for x in completion.logprobs):
+    if completion.log_probs is not None:
+        if len(completion.log_probs) != n:
+            raise EngineCheckError(f"{len(completion.log_probs)} log-probs for {n} response ids")
+        if not all(math.isfinite(x) and x <= 1e-6 for x in completion.log_probs):
             raise EngineCheckError("log-probs must be finite and <= 0")

@@ -112,12 +112,12 @@ class HFEngine:
                 for start in range(0, len(order), self.max_batch_size):
                     rows = order[start : start + self.max_batch_size]
                     chunk = self._decode([prompt_ids[i] for i in rows], sampling, generator, device)
-                    for row, (response, logprobs, finish) in zip(rows, chunk, strict=True):
+                    for row, (response, log_probs, finish) in zip(rows, chunk, strict=True):
                         results[row] = Completion(
                             text=self.tokenizer.decode(response, skip_special_tokens=True),
                             prompt_ids=list(prompt_ids[row]),
                             response_ids=response,
-                            logprobs=logprobs,
+                            log_probs=log_probs,
                             finish_reason=finish,
                         )
         finally:
@@ -173,18 +173,18 @@ class HFEngine:
         next_position = position_ids[:, -1] + 1
 
         responses: list[list[int]] = [[] for _ in range(batch)]
-        logprobs: list[list[float]] = [[] for _ in range(batch)]
+        log_probs: list[list[float]] = [[] for _ in range(batch)]
         finish = ["length"] * batch
         live = list(range(batch))  # original row of each row still decoding
         stop_ids = set(self.stop_ids)
         for step in range(sampling.max_new_tokens):
-            tokens, token_logprobs = sample_tokens(logits, sampling, generator)
+            tokens, token_log_probs = sample_tokens(logits, sampling, generator)
             keep: list[int] = []
-            for position, (row, token, logprob) in enumerate(
-                zip(live, tokens.tolist(), token_logprobs.tolist(), strict=True)
+            for position, (row, token, log_prob) in enumerate(
+                zip(live, tokens.tolist(), token_log_probs.tolist(), strict=True)
             ):
                 responses[row].append(token)
-                logprobs[row].append(logprob)
+                log_probs[row].append(log_prob)
                 if token in stop_ids:
                     finish[row] = "stop"
                 else:
@@ -212,7 +212,7 @@ class HFEngine:
                 use_cache=True,
             ).logits[:, -1, :]
             next_position = next_position + 1
-        return list(zip(responses, logprobs, finish, strict=True))
+        return list(zip(responses, log_probs, finish, strict=True))
 
 
 def sample_tokens(
@@ -220,7 +220,7 @@ def sample_tokens(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample one token per row of ``logits`` (batch, vocab).
 
-    Returns ``(tokens, logprobs)``, both shape (batch,): the sampled ids and their
+    Returns ``(tokens, log_probs)``, both shape (batch,): the sampled ids and their
     log-probability under ``log_softmax(logits / temperature)`` (temperature 0: greedy,
     log-prob at temperature 1). top-k / top-p restrict *which* tokens can be drawn; the
     reported log-prob is not renormalised over the kept set, matching what the actor
