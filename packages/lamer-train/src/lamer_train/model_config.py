@@ -46,9 +46,12 @@ class ModelConfig(BaseModel):
     tiny_hidden_size: int = Field(64, ge=8, description="Tiny model: hidden size.")
     tiny_intermediate_size: int = Field(192, ge=8, description="Tiny model: MLP inner size.")
     tiny_num_layers: int = Field(2, ge=1, description="Tiny model: decoder layers.")
-    tiny_num_heads: int = Field(4, ge=1, description="Tiny model: attention heads.")
+    # Head size 32 (= 64 / 2): the smallest vLLM's CPU attention supports.
+    tiny_num_heads: int = Field(
+        2, ge=1, description="Tiny model: attention heads (head size = hidden size / heads)."
+    )
     tiny_num_kv_heads: int = Field(
-        2, ge=1, description="Tiny model: key/value heads (grouped-query attention)."
+        1, ge=1, description="Tiny model: key/value heads (grouped-query attention)."
     )
     tiny_max_positions: int = Field(
         8192, ge=64, description="Tiny model: longest sequence (prompt + response)."

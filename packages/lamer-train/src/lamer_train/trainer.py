@@ -44,6 +44,7 @@ from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
 from lamer_train.advantages import compute_advantages, rollout_batch
+from lamer_train.async_trials import run_trials_async
 from lamer_train.checkpoint import (
     TrainerState,
     load_checkpoint,
@@ -52,7 +53,7 @@ from lamer_train.checkpoint import (
 )
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import Critic, build_value_model, value_metrics
-from lamer_train.engines.hf import HFEngine
+from lamer_train.engines.factory import build_engine
 from lamer_train.eval_sets import (
     EvalSet,
     held_out_seeds,
@@ -180,13 +181,8 @@ class Trainer:
         self.tokenizer = tokenizer
         compute_dtype = config.model.compute_dtype
         self.actor = Actor(model, config.actor, ref_model=ref_model, compute_dtype=compute_dtype)
-        # The engine shares the actor's module (and its autocast): no copy to keep in sync.
-        self.engine = HFEngine(
-            model,
-            tokenizer,
-            enable_thinking=config.engine.enable_thinking,
-            compute_dtype=compute_dtype,
-        )
+        # hf: shares the actor's module (and its autocast); vllm: its own copy, synced.
+        self.engine = build_engine(config, model, tokenizer)
 
         trial = config.trial
         count_tokens = tokenizer_counter(tokenizer)
@@ -243,7 +239,10 @@ class Trainer:
         self.notices: list[str] = []  # lines for the console (skipped updates, ...)
 
     def close(self) -> None:
-        """Stop env worker processes (if any)."""
+        """Stop env worker processes (if any) and the engine."""
+        close_engine = getattr(self.engine, "close", None)  # vLLM: its temporary model folder
+        if close_engine is not None:
+            close_engine()
         pools = {id(p): p for p in [self.envs, *(r.pool for r in self.eval_runners)]}
         for pool in pools.values():
             pool.close()
@@ -284,6 +283,19 @@ class Trainer:
             self.config.seed, self.state.data_position, trial.tasks_per_iteration, self.held_out
         )
         tasks = grouped_tasks(seeds, trial.group_size)
+        if trial.schedule == "async":
+            return run_trials_async(
+                self.envs,
+                tasks,
+                self.engine,
+                self.train_prompts,
+                self.train_settings,
+                trial.sampling,
+                request_seed=lambda index, k: derive_seed(
+                    self.config.seed, "rollout", iteration, index, k
+                ),
+                on_wave=on_wave,
+            )
         return run_trials(
             self.envs,
             tasks,
@@ -328,6 +340,9 @@ class Trainer:
         progress.phase(
             "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
         )
+        sleep = getattr(self.engine, "sleep", None)
+        if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
+            sleep()
         critic_metrics: dict[str, float] = {}
         if self.critic is not None and values is not None:
             targets = estimate.value_targets
@@ -337,6 +352,7 @@ class Trainer:
         self.notices += self.skip_guard.after_update(
             iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
         )
+        times.synced = time.perf_counter()
         self.engine.load_weights(self.actor.model.state_dict())
         times.update_done = time.perf_counter()
         self.state.data_position += trial.tasks_per_iteration
@@ -392,6 +408,7 @@ class Trainer:
                 group_size=runner.eval_set.group_size,
                 settings=runner.settings,
                 sampling=self.config.eval.sampling,
+                schedule=self.config.trial.schedule,
                 on_wave=progress.advance if progress else None,
             )
             metrics.update(set_metrics)
@@ -415,7 +432,7 @@ class Trainer:
             held_out=self.held_out,
             max_turns=self.config.env.max_turns,
         )
-        return format_warmup(
+        losses = format_warmup(
             self.actor.model,
             self.tokenizer,
             self.engine.encode_prompt,
@@ -426,6 +443,8 @@ class Trainer:
             seed=self.config.seed,
             on_step=on_step,
         )
+        self.engine.load_weights(self.actor.model.state_dict())
+        return losses
 
     # -- the whole run -------------------------------------------------------------
     def fit(self, report: RunReport, console: Console, show_progress: bool = True) -> RunSummary:

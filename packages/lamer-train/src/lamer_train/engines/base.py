@@ -82,3 +82,27 @@ class Engine(Protocol):
     def load_weights(self, state_dict: Mapping[str, torch.Tensor]) -> None:
         """Make the engine sample from these policy weights from now on."""
         ...
+
+
+@runtime_checkable
+class ContinuousEngine(Protocol):
+    """An engine that takes requests one at a time and returns each as soon as it is done
+    (continuous batching, e.g. vLLM); the asynchronous trial schedule drives it.
+
+    Every request carries its own sampling seed, so a response does not depend on which
+    other requests shared its batch.
+    """
+
+    def submit(
+        self, key: str, prompt: list[ChatMessage], sampling: SamplingConfig, seed: int
+    ) -> None:
+        """Queue one request; ``key`` names it until :meth:`step` returns it."""
+        ...
+
+    def step(self) -> list[tuple[str, Completion]]:
+        """Advance generation by one engine step; the requests that finished in it."""
+        ...
+
+    def has_unfinished(self) -> bool:
+        """Whether submitted requests are still generating."""
+        ...

@@ -21,6 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.cache_utils import DynamicCache
 
 from lamer_train.engines.base import ChatMessage, Completion, SamplingConfig
+from lamer_train.engines.chat import encode_chat
 from lamer_train.model_factory import check_compute_dtype, compute_autocast, stop_token_ids
 
 
@@ -64,26 +65,7 @@ class HFEngine:
     # -- prompts ---------------------------------------------------------------------
     def encode_prompt(self, messages: list[ChatMessage]) -> list[int]:
         """Token ids of ``messages`` after the chat template, ending with the assistant header."""
-        if not isinstance(messages, list) or not messages:
-            raise ValueError(
-                f"a prompt must be a non-empty list of chat messages, got {messages!r:.200}"
-            )
-        for message in messages:
-            if (
-                not isinstance(message, dict)
-                or not isinstance(message.get("content"), str)
-                or not isinstance(message.get("role"), str)
-            ):
-                raise ValueError(
-                    f"a chat message must be a dict with str 'role' and 'content', got {message!r:.200}"
-                )
-        text = self.tokenizer.apply_chat_template(
-            messages,
-            tokenize=False,
-            add_generation_prompt=True,
-            enable_thinking=self.enable_thinking,
-        )
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return encode_chat(self.tokenizer, messages, self.enable_thinking)
 
     # -- Engine protocol -------------------------------------------------------------
     def generate(
