@@ -28,8 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, StepResults
-from lamer_envs.protocol import ANCHOR
-from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import (
     ChatMessage,
     Completion,
@@ -42,12 +40,11 @@ from lamer_train.trial_loop import (
     RolloutStats,
     Task,
     TrialSettings,
-    _Instance,
     _play_turn,
     _reflect_turn,
     _restart,
-    listed_actions,
-    pool_texts,
+    _start_instances,
+    run_trials,
 )
 
 
@@ -99,23 +96,7 @@ def run_trials_async(
         engine if isinstance(engine, ContinuousEngine) else BatchedAsContinuous(engine)
     )
     stats = RolloutStats()
-    start = time.perf_counter()
-    texts = pool_texts(pool, len(tasks))
-    observations, infos = pool.reset([task.seed for task in tasks], list(range(len(tasks))))
-    instances = [
-        _Instance(
-            env=index,
-            text=texts[index],
-            trial=Trial(group_id=task.group_id, trial_id=index, seed=task.seed),
-            memory=TrialMemory(observation),
-            anchor=str(info[ANCHOR]),
-            available_actions=listed_actions(info),
-        )
-        for index, (task, observation, info) in enumerate(
-            zip(tasks, observations, infos, strict=True)
-        )
-    ]
-    stats.env_s += time.perf_counter() - start
+    instances = _start_instances(pool, tasks, stats)
     responses = [0] * len(instances)  # responses requested per trial: the seed key
     in_flight: dict[str, tuple[int, list[ChatMessage]]] = {}
 
@@ -206,3 +187,42 @@ def run_trials_async(
 def _key_order(key: str) -> tuple[int, int]:
     trial, _, response = key.partition("/")
     return int(trial), int(response)
+
+
+def play_trials(
+    pool: EnvPool,
+    tasks: Sequence[Task],
+    engine: Engine,
+    prompts: PromptBuilder,
+    settings: TrialSettings,
+    sampling: SamplingConfig,
+    *,
+    schedule: str,
+    run_seed: int,
+    seed_key: tuple,
+    on_wave: Callable[[int, int], None] | None = None,
+) -> tuple[list[Trial], RolloutStats]:
+    """One rollout under ``schedule`` (``"lockstep"`` or ``"async"``), with sampling seeds
+    derived from ``(run_seed, *seed_key)``: per wave in lock-step, per trial response in
+    async (see the two loops for why the keys differ)."""
+    if schedule == "async":
+        return run_trials_async(
+            pool,
+            tasks,
+            engine,
+            prompts,
+            settings,
+            sampling,
+            request_seed=lambda index, k: derive_seed(run_seed, *seed_key, index, k),
+            on_wave=on_wave,
+        )
+    return run_trials(
+        pool,
+        tasks,
+        engine,
+        prompts,
+        settings,
+        sampling,
+        wave_seed=lambda wave: derive_seed(run_seed, *seed_key, wave),
+        on_wave=on_wave,
+    )

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed, task_seeds
 from lamer_envs.pool import EnvPool
-from lamer_train.async_trials import run_trials_async
+from lamer_train.async_trials import play_trials
 from lamer_train.engines.base import Engine, SamplingConfig
-from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings, run_trials
+from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings
 
 
 def eval_task_seeds(run_seed: int, count: int) -> list[int]:
@@ -117,30 +117,18 @@ def evaluate(
     waves or ``"async"`` trials (:mod:`lamer_train.async_trials`).
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
-    if schedule == "async":
-        trials, stats = run_trials_async(
-            pool,
-            tasks,
-            engine,
-            prompts,
-            settings,
-            sampling,
-            request_seed=lambda index, k: derive_seed(
-                run_seed, "eval-sampling", set_name, index, k
-            ),
-            on_wave=on_wave,
-        )
-    else:
-        trials, stats = run_trials(
-            pool,
-            tasks,
-            engine,
-            prompts,
-            settings,
-            sampling,
-            wave_seed=lambda wave: derive_seed(run_seed, "eval-sampling", set_name, wave),
-            on_wave=on_wave,
-        )
+    trials, stats = play_trials(
+        pool,
+        tasks,
+        engine,
+        prompts,
+        settings,
+        sampling,
+        schedule=schedule,
+        run_seed=run_seed,
+        seed_key=("eval-sampling", set_name),
+        on_wave=on_wave,
+    )
     metrics = {
         f"eval/{set_name}/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()
     }

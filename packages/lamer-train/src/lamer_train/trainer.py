@@ -44,7 +44,7 @@ from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
 from lamer_train.advantages import compute_advantages, rollout_batch
-from lamer_train.async_trials import run_trials_async
+from lamer_train.async_trials import play_trials
 from lamer_train.checkpoint import (
     TrainerState,
     load_checkpoint,
@@ -74,7 +74,7 @@ from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
-from lamer_train.trial_loop import RolloutStats, TrialSettings, run_trials
+from lamer_train.trial_loop import RolloutStats, TrialSettings
 from lamer_train.warmup import format_warmup, warmup_examples
 
 
@@ -283,27 +283,16 @@ class Trainer:
             self.config.seed, self.state.data_position, trial.tasks_per_iteration, self.held_out
         )
         tasks = grouped_tasks(seeds, trial.group_size)
-        if trial.schedule == "async":
-            return run_trials_async(
-                self.envs,
-                tasks,
-                self.engine,
-                self.train_prompts,
-                self.train_settings,
-                trial.sampling,
-                request_seed=lambda index, k: derive_seed(
-                    self.config.seed, "rollout", iteration, index, k
-                ),
-                on_wave=on_wave,
-            )
-        return run_trials(
+        return play_trials(
             self.envs,
             tasks,
             self.engine,
             self.train_prompts,
             self.train_settings,
             trial.sampling,
-            wave_seed=lambda wave: derive_seed(self.config.seed, "rollout", iteration, wave),
+            schedule=trial.schedule,
+            run_seed=self.config.seed,
+            seed_key=("rollout", iteration),
             on_wave=on_wave,
         )
 

@@ -156,23 +156,7 @@ def run_trials(
     if pool.num_envs < len(tasks):
         raise ValueError(f"run_trials: {len(tasks)} tasks but only {pool.num_envs} envs")
     stats = RolloutStats()
-    start = time.perf_counter()
-    texts = pool_texts(pool, len(tasks))
-    observations, infos = pool.reset([task.seed for task in tasks], list(range(len(tasks))))
-    instances = [
-        _Instance(
-            env=index,
-            text=texts[index],
-            trial=Trial(group_id=task.group_id, trial_id=index, seed=task.seed),
-            memory=TrialMemory(observation),
-            anchor=str(info[ANCHOR]),
-            available_actions=listed_actions(info),
-        )
-        for index, (task, observation, info) in enumerate(
-            zip(tasks, observations, infos, strict=True)
-        )
-    ]
-    stats.env_s += time.perf_counter() - start
+    instances = _start_instances(pool, tasks, stats)
 
     wave = 0
     while active := [inst for inst in instances if inst.next_step != "done"]:
@@ -221,6 +205,28 @@ def run_trials(
         if on_wave is not None:
             on_wave(sum(inst.next_step == "done" for inst in instances), len(instances))
     return [inst.trial for inst in instances], stats
+
+
+def _start_instances(pool: EnvPool, tasks: Sequence[Task], stats: RolloutStats) -> list[_Instance]:
+    """First attempt of every task: env ``i`` of ``pool`` resets to ``tasks[i].seed``."""
+    start = time.perf_counter()
+    texts = pool_texts(pool, len(tasks))
+    observations, infos = pool.reset([task.seed for task in tasks], list(range(len(tasks))))
+    instances = [
+        _Instance(
+            env=index,
+            text=texts[index],
+            trial=Trial(group_id=task.group_id, trial_id=index, seed=task.seed),
+            memory=TrialMemory(observation),
+            anchor=str(info[ANCHOR]),
+            available_actions=listed_actions(info),
+        )
+        for index, (task, observation, info) in enumerate(
+            zip(tasks, observations, infos, strict=True)
+        )
+    ]
+    stats.env_s += time.perf_counter() - start
+    return instances
 
 
 def _play_turn(
