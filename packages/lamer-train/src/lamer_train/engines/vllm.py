@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,28 @@ GiB = 1 << 30
 #: KV-cache size on CPU when none is configured (vLLM's own CPU default takes a share of
 #: all host memory, too much next to a trainer).
 DEFAULT_CPU_KV_CACHE_GIB = 1.0
+
+
+@contextmanager
+def _llvmlite_proxy_hidden() -> Iterator[None]:
+    """Hide llvmlite's ffi library proxy while vLLM starts.
+
+    On CPU, vLLM 0.32 rebinds its kernel overrides by scanning every module attribute
+    that has a ``__dict__`` and reading ``vars(value).get(...)``. llvmlite's ``ffi.lib``
+    proxy answers any attribute, ``__dict__`` included, with a function wrapper, so the
+    scan crashes once numba is imported (the WebShop env's bm25s search imports it).
+    The proxy is taken out of its module for the start-up and put back afterwards.
+    """
+    ffi = sys.modules.get("llvmlite.binding.ffi")
+    proxy = ffi.__dict__.get("lib") if ffi is not None else None
+    if proxy is None:
+        yield
+        return
+    del ffi.__dict__["lib"]
+    try:
+        yield
+    finally:
+        ffi.__dict__["lib"] = proxy
 
 
 def import_vllm() -> Any:
@@ -139,7 +163,8 @@ class VLLMEngine:
             options["kv_cache_memory_bytes"] = int(kv_cache_gib * GiB)
         if self.sleep_mode:
             options["enable_sleep_mode"] = True
-        self.llm = vllm.LLM(**options)
+        with _llvmlite_proxy_hidden():
+            self.llm = vllm.LLM(**options)
         self._vllm = vllm
         self.device = torch.device("cuda" if self.on_gpu else "cpu")
         self.dtype = self.llm.llm_engine.model_config.dtype
