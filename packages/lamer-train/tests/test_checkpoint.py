@@ -72,3 +72,15 @@ def test_resaving_an_iteration_replaces_it(tmp_path):
 def test_loading_a_folder_without_checkpoint_names_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"trainer_state\.json"):
         load_checkpoint(tmp_path)
+
+
+def test_writing_the_hf_model_draws_no_transformers_progress_bar(model, tmp_path, capsys):
+    from transformers.utils import logging as hf_logging
+
+    from lamer_train.checkpoint import write_hf_model
+
+    hf_logging.enable_progress_bar()
+    write_hf_model(tmp_path / "model", model)
+    captured = capsys.readouterr()
+    assert "Writing model shards" not in captured.err + captured.out
+    assert hf_logging.is_progress_bar_enabled()  # the global setting is restored

@@ -279,7 +279,17 @@ def write_hf_model(folder: Path, policy: Any, tokenizer: Any = None) -> None:
     ``AutoModelForCausalLM.from_pretrained(folder)`` and vLLM load the folder as it is."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    policy.save_pretrained(folder, safe_serialization=True)
+    from transformers.utils import logging as hf_logging
+
+    # transformers draws a "Writing model shards" bar per save; a run's own progress
+    # display (or its one-line-per-iteration log) already says a checkpoint is written.
+    bars_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        policy.save_pretrained(folder, safe_serialization=True)
+    finally:
+        if bars_on:
+            hf_logging.enable_progress_bar()
     if tokenizer is not None:
         tokenizer.save_pretrained(folder)
 
