@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-import lamer_envs  # noqa: F401  (registers the lamer/* env ids)
+import lamer_envs
 from lamer_memory.config import PromptConfig
 from lamer_memory.prompts import play_messages
 from lamer_memory.trial_memory import TrialMemory
@@ -36,8 +36,10 @@ from lamer_train.engines.hf import HFEngine
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 
 
-def sokoban_prompts(count: int) -> list[list[dict[str, str]]]:
-    env = gym.make("lamer/Sokoban-v0")
+def first_play_prompts(env_id: str, count: int) -> list[list[dict[str, str]]]:
+    """The first play prompt of env seeds ``0..count-1`` (also used by vllm_engine.py)."""
+    lamer_envs.register_envs()
+    env = gym.make(env_id)
     prompts = []
     for seed in range(count):
         observation, _ = env.reset(seed=seed)
@@ -113,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = ModelConfig()
-    prompts = sokoban_prompts(args.prompts)
+    prompts = first_play_prompts("lamer/Sokoban-v0", args.prompts)
     print(
         f"{args.prompts} Sokoban prompts, {args.new_tokens} new tokens each; tiny Qwen3 hidden "
         f"{config.tiny_hidden_size}, {config.tiny_num_layers} layers; {args.threads} thread(s)"

@@ -25,13 +25,9 @@ import time
 
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 
-import gymnasium as gym
 import torch
+from engine_actor import first_play_prompts  # same folder: run as a script
 
-import lamer_envs
-from lamer_memory.config import PromptConfig
-from lamer_memory.prompts import play_messages
-from lamer_memory.trial_memory import TrialMemory
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 from lamer_train.engines.vllm import VLLMEngine
@@ -55,24 +51,6 @@ SIZES = {
         tiny_num_kv_heads=2,
     ),
 }
-
-
-def minesweeper_prompts(count: int) -> list[list[dict[str, str]]]:
-    lamer_envs.register_envs()
-    env = gym.make("lamer/MineSweeper-v0")
-    prompts = []
-    for seed in range(count):
-        observation, _ = env.reset(seed=seed)
-        inner = env.unwrapped
-        prompts.append(
-            play_messages(
-                TrialMemory(observation),
-                rules=inner.rules,
-                action_format=inner.action_format,
-                config=PromptConfig(max_turns=7),
-            )
-        )
-    return prompts
 
 
 def best_of(repeats: int, run) -> float:
@@ -99,7 +77,7 @@ def main() -> None:
     tokenizer = load_tokenizer("qwen3-8192")
     model = build_tiny_model(tokenizer, SIZES[size], seed=0).eval()
     params = sum(p.numel() for p in model.parameters())
-    prompts = minesweeper_prompts(args.prompts)
+    prompts = first_play_prompts("lamer/MineSweeper-v0", args.prompts)
     sampling = SamplingConfig(temperature=1.0, max_new_tokens=args.new_tokens)
     tokens = args.prompts * args.new_tokens
     print(
