@@ -129,7 +129,7 @@ def test_one_iteration_on_an_own_env_module_in_the_current_folder(monkeypatch, t
         "trial.sampling.max_new_tokens=8", "env.max_turns=1", "eval.at_start=false",
         "eval.num_tasks=2", "eval.num_attempts=2", "eval.sampling.max_new_tokens=8",
         "warmup.steps=1", "warmup.examples=4", "warmup.batch_size=2",
-        "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+        "actor.mini_batch_size=8", "actor.micro_batch_size=8", "model.name_or_path=tiny",
         "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
     ]  # fmt: skip
     code = main(

@@ -21,6 +21,7 @@ TINY = [
     "eval.num_tasks=2", "eval.num_attempts=2", "eval.every=2", "eval.sampling.max_new_tokens=8",
     "warmup.steps=1", "warmup.examples=4", "warmup.batch_size=2",
     "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+    "model.name_or_path=tiny",
     "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
 ]  # fmt: skip
 
@@ -86,7 +87,7 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert "iter 0/2 (before training)" in out and "iter 1/2 |" in out and "iter 2/2 |" in out
     # Start-up says what it builds, in order, before the first iteration.
     steps = ["run folder", "loading torch", "building the model", "model ready",
-             "envs lamer/", "format warm-up", "evaluating before training", "iter 1/2 |"]  # fmt: skip
+             "envs lamer/", "warm-up (random trials)", "evaluating before training", "iter 1/2 |"]  # fmt: skip
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions), out
 

@@ -9,6 +9,7 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
+    lamer-train sft --config sft_sokoban --out my_warm_start/   # a warm start (oracle SFT)
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -43,6 +44,8 @@ from lamer_train.preflight import (
 from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
 COMMANDS = ("train", "eval", "show-config", "list")
+DEFAULT_CONFIG = "cpu_default"
+"""The shipped config of ``lamer-train`` without ``--config`` (the main job)."""
 
 OVERRIDES_HELP = """\
 overrides (layered onto the defaults, then onto --config; each changes only what it names):
@@ -87,7 +90,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
     name = config.run.name
     if not name:
-        stem = Path(config_arg).stem if config_arg else "cpu_default"
+        stem = Path(config_arg).stem if config_arg else DEFAULT_CONFIG
         name = f"{stem}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
     return Path(config.run.output_dir) / name
 
@@ -101,7 +104,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
         run_dir = Path(args.resume)
         config = load_run_config(run_dir, args.overrides)
     else:
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
         run_dir = _new_run_dir(config, args.config)
         if (run_dir / "checkpoints").exists():
             raise ConfigError(
@@ -215,7 +218,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
 def show_config(args: argparse.Namespace) -> int:
     """Print the resolved config (what a run folder's config.yaml would hold)."""
-    sys.stdout.write(config_to_yaml(load_config(args.config, args.overrides)))
+    sys.stdout.write(config_to_yaml(load_config(args.config or DEFAULT_CONFIG, args.overrides)))
     return 0
 
 
@@ -241,6 +244,10 @@ def _print_error(label: str, error: Exception) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sft":
+        from lamer_train.sft import sft_main
+
+        return sft_main(argv[1:])
     if argv and argv[0] == "export":
         from lamer_train.export import main as export_main
 
