@@ -11,8 +11,10 @@ from lamer_train.evaluation import (
     action_sequence_entropy,
     eval_task_seeds,
     grouped_tasks,
+    pass_at_k_intervals,
     train_task_seeds,
     trial_metrics,
+    wilson_interval,
 )
 
 
@@ -82,3 +84,19 @@ def test_training_seeds_never_hit_held_out_seeds():
 def test_grouped_tasks_are_task_major():
     tasks = grouped_tasks([5, 9], group_size=2)
     assert [(t.seed, t.group_id) for t in tasks] == [(5, 0), (5, 0), (9, 1), (9, 1)]
+
+
+def test_wilson_interval_is_centred_at_one_half_and_not_empty_at_zero():
+    low, high = wilson_interval(0.5, 64)
+    assert (round(low, 3), round(high, 3)) == (0.381, 0.619)
+    low, high = wilson_interval(0.0, 64)
+    assert low == 0.0 and round(high, 4) == 0.0566
+    assert wilson_interval(1.0, 16)[1] == 1.0
+
+
+def test_pass_at_k_intervals_cover_every_pass_at_k_of_a_set():
+    metrics = {"pass@1": 0.25, "pass@3": 0.5, "mean_turns": 2.0, "num_trials": 64.0}
+    intervals = pass_at_k_intervals(metrics)
+    assert set(intervals) == {"pass@1_ci95", "pass@3_ci95"}
+    assert intervals["pass@3_ci95"] == [0.381, 0.619]
+    assert pass_at_k_intervals({"pass@1": 0.5}) == {}  # no num_trials: no interval
