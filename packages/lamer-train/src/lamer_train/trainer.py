@@ -233,6 +233,8 @@ class Trainer:
                 micro_batch_size=config.actor.micro_batch_size,
                 pad_id=self.actor.pad_id,
                 compute_dtype=compute_dtype,
+                micro_batch_tokens=config.actor.micro_batch_tokens,
+                activation_checkpointing=config.actor.activation_checkpointing,
             )
         self.state = TrainerState(iteration=0, data_position=0)
         self.skip_guard = SkipGuard(config.run.max_consecutive_skipped_updates)
