@@ -34,7 +34,11 @@ import torch
 from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
 from lamer_train.learner import adamw, learner_state, load_learner_state
-from lamer_train.model_factory import check_compute_dtype, compute_autocast
+from lamer_train.model_factory import (
+    check_compute_dtype,
+    compute_autocast,
+    enable_activation_checkpointing,
+)
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
 
@@ -74,6 +78,8 @@ class Actor:
         self.updates_done = 0
         self.skip_reasons: list[str] = []
         """Why steps of the last :meth:`update` were skipped (empty: none was)."""
+        if config.activation_checkpointing:
+            enable_activation_checkpointing(model)
         pad = getattr(getattr(model, "config", None), "pad_token_id", None)
         self.pad_id = int(pad) if pad is not None else 0
 
@@ -148,12 +154,15 @@ class Actor:
     def _micro_batches(
         self, rows: Sequence[int], samples: Sequence[Sample], by_length: bool = True
     ) -> list[list[int]]:
-        """Rows grouped by total length (less padding), or kept in order, cut into micro-batches."""
-        size = self.config.micro_batch_size
-        if by_length:
-            return micro_batches(rows, samples, size)
-        ordered = list(rows)
-        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+        """Rows grouped by total length (less padding), or kept in order, cut into
+        micro-batches of ``micro_batch_size`` rows or ``micro_batch_tokens`` tokens."""
+        return micro_batches(
+            rows,
+            samples,
+            self.config.micro_batch_size,
+            max_tokens=self.config.micro_batch_tokens,
+            by_length=by_length,
+        )
 
     # -- update ----------------------------------------------------------------------
     def planned_steps(self, samples: Sequence[Sample]) -> int:

@@ -160,6 +160,8 @@ def build_critic(config: LaMerConfig, actor: Actor) -> Critic:
         micro_batch_size=config.actor.micro_batch_size,
         pad_id=actor.pad_id,
         compute_dtype=config.model.compute_dtype,
+        micro_batch_tokens=config.actor.micro_batch_tokens,
+        activation_checkpointing=config.actor.activation_checkpointing,
     )
 
 
