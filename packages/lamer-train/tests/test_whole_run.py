@@ -105,7 +105,9 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert summary["eval_end"][harder]["pass@1"] == rows[2][f"eval/{harder}/pass@1"]
     assert set(summary["eval_start"]["held_out"]) == set(summary["eval_end"]["held_out"])
     end = summary["eval_end"]["held_out"]  # Wilson 95% interval around each pass@k
-    assert end["num_trials"] == 2 and end["pass@2_ci95"][0] <= end["pass@2"] <= end["pass@2_ci95"][1]
+    assert (
+        end["num_trials"] == 2 and end["pass@2_ci95"][0] <= end["pass@2"] <= end["pass@2_ci95"][1]
+    )
     assert "[" in out.split("evaluation on held-out tasks")[-1]  # the table shows them
     samples = {p.name for p in (run_dir / "samples").glob("*.html")}
     assert samples == {"iter_000001.html", "iter_000002.html"} | {
