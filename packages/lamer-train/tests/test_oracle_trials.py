@@ -10,8 +10,8 @@ from lamer_core.seeding import make_rng
 from lamer_memory.config import PromptConfig
 from lamer_train.oracle_trials import oracle_action, play_oracle_trial, tagged, untagged
 from lamer_train.prompting import MemoryPrompts
+from lamer_train.task_seeds import warmup_task_seed
 from lamer_train.trial_loop import TrialSettings
-from lamer_train.warmup import warmup_task_seed
 
 SOKOBAN = {"dim_room": [6, 6], "num_boxes": 1, "min_steps": 1, "max_sol_steps": 6}
 SETTINGS = TrialSettings(num_attempts=3, max_turns=2, reflection=True)

@@ -10,12 +10,12 @@ import pytest
 
 from lamer_train.cli import main
 from lamer_train.config import ConfigError, LaMerConfig, load_config
-from lamer_train.eval_sets import held_out_seeds
 from lamer_train.model_config import ModelConfig
 from lamer_train.model_factory import load_policy
 from lamer_train.model_source import check_model_source, resolve_model_path
 from lamer_train.preflight import check_warm_start
 from lamer_train.sft import WARM_START_FILE, run_sft
+from lamer_train.task_seeds import held_out_seeds
 
 #: A whole ``lamer-train sft`` in seconds: a one-layer tiny model, a few examples.
 TINY_SFT = [

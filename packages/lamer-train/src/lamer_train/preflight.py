@@ -169,8 +169,8 @@ def check_model_source(model: ModelConfig) -> None:
 def check_warm_start(config: LaMerConfig) -> None:
     """A warm start made by ``lamer-train sft`` never trained on this run's held-out
     tasks (its ``warm_start.json`` lists the task seeds it played)."""
-    from lamer_train.eval_sets import held_out_seeds
     from lamer_train.sft import check_warm_start_seeds
+    from lamer_train.task_seeds import held_out_seeds
 
     check_warm_start_seeds(config.model.name_or_path, held_out_seeds(config))
 

@@ -26,16 +26,12 @@ from typing import Any
 
 import torch
 
-from lamer_core.seeding import derive_seed, make_rng
+from lamer_core.seeding import make_rng
 from lamer_train.oracle_trials import Example, has_oracle, play_oracle_trial
+from lamer_train.task_seeds import warmup_task_seed
 from lamer_train.trial_loop import PromptBuilder, TrialSettings
 
 WARMUP_POLICIES = ("random", "oracle")
-
-
-def warmup_task_seed(run_seed: int, index: int) -> int:
-    """Env seed of warm-up task ``index`` (the ``warmup`` split of the run seed)."""
-    return derive_seed(run_seed, "task", "warmup", index)
 
 
 def warmup_examples(
