@@ -44,9 +44,9 @@ from lamer_train.async_trials import run_trials_async
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 from lamer_train.engines.vllm import VLLMEngine
-from lamer_train.evaluation import grouped_tasks
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
+from lamer_train.task_seeds import grouped_tasks
 from lamer_train.trial_loop import TrialSettings, run_trials
 
 FULL = ModelConfig(

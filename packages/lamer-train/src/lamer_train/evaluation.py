@@ -2,9 +2,9 @@
 
 pass@k is the fraction of trials that succeed within their first k attempts, for
 k = 1..N. Baselines are evaluated the paper's way: N attempts, no reflection (plain
-retries). Held-out task seeds come from the ``eval`` split, and training seeds skip
-them (:func:`train_task_seeds`), so no evaluation task is ever trained on. Each named
-eval set (:mod:`lamer_train.eval_sets`) is evaluated by one :func:`evaluate` call.
+retries). Each named eval set (:mod:`lamer_train.eval_sets`) is evaluated by one
+:func:`evaluate` call on its held-out tasks (:mod:`lamer_train.task_seeds`: training never
+plays one of them).
 """
 
 from __future__ import annotations
@@ -14,38 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from lamer_core.records import Trial
-from lamer_core.seeding import derive_seed, task_seeds
 from lamer_envs.pool import EnvPool
 from lamer_train.async_trials import play_trials
 from lamer_train.engines.base import Engine, SamplingConfig
-from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings
-
-
-def eval_task_seeds(run_seed: int, count: int) -> list[int]:
-    """Env seeds of the held-out tasks."""
-    return task_seeds(run_seed, "eval", count)
-
-
-def train_task_seeds(run_seed: int, start: int, count: int, held_out: set[int]) -> list[int]:
-    """Env seeds of training tasks ``start .. start+count-1``, never one of ``held_out``.
-
-    A seed that collides with a held-out one is redrawn from a separate stream keyed by
-    the task index, so the result depends only on (run seed, index, held-out set).
-    """
-    seeds = task_seeds(run_seed, "train", count, start=start)
-    out = []
-    for index, seed in zip(range(start, start + count), seeds, strict=True):
-        redraw = 0
-        while seed in held_out:
-            redraw += 1
-            seed = derive_seed(run_seed, "task", "train-redraw", index, redraw)
-        out.append(seed)
-    return out
-
-
-def grouped_tasks(seeds: Sequence[int], group_size: int) -> list[Task]:
-    """``group_size`` trials per seed, task-major; group id = position of the seed."""
-    return [Task(seed=s, group_id=g) for g, s in enumerate(seeds) for _ in range(group_size)]
+from lamer_train.task_seeds import eval_task_seeds, grouped_tasks
+from lamer_train.trial_loop import PromptBuilder, RolloutStats, TrialSettings
 
 
 def action_sequence_entropy(sequences: Sequence[tuple[str, ...]]) -> float:
