@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.markup import escape
@@ -103,26 +104,35 @@ def train(args: argparse.Namespace, console: Console) -> int:
     else:
         config = load_config(args.config, args.overrides)
         run_dir = _new_run_dir(config, args.config)
-        if (run_dir / "checkpoints").exists():
-            raise ConfigError(
-                f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
-                "to continue it, or choose another run.name"
-            )
+    ranks = _join_ranks()  # under torchrun: every rank takes rank 0's run folder name
+    if ranks is not None:
+        run_dir = ranks.broadcast_object(run_dir)
+        if not ranks.is_main_rank():  # rank 0 alone prints, logs and writes the run folder
+            console = Console(quiet=True)
+    if not args.resume and (run_dir / "checkpoints").exists():
+        raise ConfigError(
+            f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
+            "to continue it, or choose another run.name"
+        )
     check_before_run(config, run_dir)
+    main_rank = ranks is None or ranks.is_main_rank()
     resume_from = None
-    if args.resume:  # before the model is built: a damaged run stops here
+    if args.resume and main_rank:  # before the model is built: a damaged run stops here
         remove_stale_temporaries(run_dir)
         remove_stale_temporaries(run_dir / CHECKPOINTS)
         resume_from = find_resume_checkpoint(run_dir)
         _print_skipped(console, resume_from.skipped)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_run_config(run_dir, config)
+    if main_rank:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_config(run_dir, config)
+    if ranks is not None:
+        resume_from = ranks.broadcast_object(resume_from)  # also: the run folder exists
 
     # soft_wrap: a path must stay on one line to be copied.
     console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
     console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
-    from lamer_train.report import RunReport, pass_at_k_table
+    from lamer_train.report import RunReport, SilentReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
     trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
@@ -135,19 +145,25 @@ def train(args: argparse.Namespace, console: Console) -> int:
             console.print(f"resuming from {resume_from.checkpoint}", soft_wrap=True)
             resume_iteration = trainer.state.iteration + 1
         console.print(f"resuming at iteration {max(resume_iteration, 1)}")
-    report = RunReport(
-        run_dir,
-        tensorboard=config.run.tensorboard,
-        wandb_project=config.run.wandb_project,
-        run_name=run_dir.name,
-        config=config.model_dump(mode="json"),
-        resume_iteration=resume_iteration,
+    report = (
+        RunReport(
+            run_dir,
+            tensorboard=config.run.tensorboard,
+            wandb_project=config.run.wandb_project,
+            run_name=run_dir.name,
+            config=config.model_dump(mode="json"),
+            resume_iteration=resume_iteration,
+        )
+        if main_rank
+        else SilentReport()
     )
     try:
         summary = trainer.fit(report, console, show_progress=config.run.progress)
     finally:
         report.close()
         trainer.close()
+        if ranks is not None:
+            ranks.close_distributed()
     if summary.eval_end:
         console.print(pass_at_k_table(summary.eval_start, summary.eval_end))
     console.print(
@@ -155,6 +171,17 @@ def train(args: argparse.Namespace, console: Console) -> int:
         soft_wrap=True,
     )
     return 0
+
+
+def _join_ranks() -> ModuleType | None:
+    """Under torchrun (``WORLD_SIZE`` > 1): join the process group and return
+    :mod:`lamer_train.distributed`; ``None`` in a single process (torch stays unloaded)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    from lamer_train import distributed
+
+    distributed.init_distributed()
+    return distributed
 
 
 def _run_folder_of(path: Path) -> Path:

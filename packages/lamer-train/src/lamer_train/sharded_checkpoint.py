@@ -42,19 +42,29 @@ from lamer_train.checkpoint import (
     TrainerState,
     checkpoint_name,
     latest_checkpoint,
+    load_checkpoint,
     restore_rng_states,
     rng_states,
 )
 from lamer_train.checkpoint_files import (
     CHECKPOINTS,
     CheckpointError,
+    find_resume_checkpoint,
     fsync_dir,
     list_checkpoints,
     remove_stale_temporaries,
+    verify_checkpoint,
     write_manifest,
     write_text_atomic,
 )
-from lamer_train.distributed import barrier, broadcast_object, gather_objects, is_main_rank, rank
+from lamer_train.distributed import (
+    barrier,
+    broadcast_object,
+    gather_objects,
+    is_distributed,
+    is_main_rank,
+    rank,
+)
 
 SHARDED_DIR = "sharded"
 """Sub-folder of a checkpoint holding the ``torch.distributed.checkpoint`` files."""
@@ -101,7 +111,9 @@ def save_sharded(
     learners = {"actor": _learner_state(actor)}
     if critic is not None:
         learners["critic"] = _learner_state(critic)
-    bad = sorted({x.lstrip(".") for part in gather_objects(_local_non_finite(learners)) for x in part})
+    bad = sorted(
+        {x.lstrip(".") for part in gather_objects(_local_non_finite(learners)) for x in part}
+    )
     if bad:
         kept = latest_checkpoint(run_dir)
         raise CheckpointError(
@@ -206,6 +218,43 @@ def load_full_into_sharded(learner: Any, full_state: dict[str, Any]) -> None:
         options=StateDictOptions(full_state_dict=True),
     )
     learner.updates_done = int(full_state.get("updates_done", 0))
+
+
+def restore_sharded(
+    path: Path, actor: Any, critic: Any = None, *, verify: bool = True
+) -> TrainerState | None:
+    """Restore a sharded checkpoint (at any world size), or a one-process checkpoint into
+    a sharded actor; ``None`` (nothing done) for a one-process checkpoint in one process,
+    which :func:`lamer_train.checkpoint.load_checkpoint` reads. ``path``: a checkpoint
+    folder or a run folder (its newest intact checkpoint)."""
+    folder = Path(path)
+    if not (folder / "trainer_state.json").is_file():
+        newest = find_resume_checkpoint(folder).checkpoint
+        if newest is None:
+            raise FileNotFoundError(f"{folder}: no complete checkpoint under {CHECKPOINTS}/")
+        folder = newest
+    if not is_sharded_checkpoint(folder) and not is_distributed():
+        return None
+    reason = verify_checkpoint(folder) if verify else None
+    if reason is not None:
+        raise CheckpointError(f"checkpoint {folder} is damaged: {reason}")
+    if critic is not None and not _holds_critic(folder):
+        raise ValueError(f"{folder} holds no critic state, but this run trains a critic")
+    if is_sharded_checkpoint(folder):
+        return load_sharded(folder, actor, critic)
+    loaded = load_checkpoint(folder, verify=False)  # written by one process
+    load_full_into_sharded(actor, loaded.actor_state)
+    if critic is not None and loaded.critic_state is not None:
+        load_full_into_sharded(critic, loaded.critic_state)
+    restore_rng_states(loaded.rng)
+    return loaded.state
+
+
+def _holds_critic(folder: Path) -> bool:
+    if not is_sharded_checkpoint(folder):
+        return (folder / "critic.pt").is_file()
+    reader = dcp.FileSystemReader(str(folder / SHARDED_DIR))
+    return any(key.startswith("critic.") for key in reader.read_metadata().state_dict_metadata)
 
 
 def read_sharded_weights(folder: Path, model: torch.nn.Module) -> None:
