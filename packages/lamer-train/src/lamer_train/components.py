@@ -184,6 +184,8 @@ def build_critic(config: LaMerConfig, policy: torch.nn.Module, pad_id: int) -> C
         micro_batch_size=config.actor.micro_batch_size,
         pad_id=pad_id,
         compute_dtype=config.model.compute_dtype,
+        micro_batch_tokens=config.actor.micro_batch_tokens,
+        activation_checkpointing=config.actor.activation_checkpointing,
     )
 
 

@@ -37,7 +37,12 @@ from lamer_train.distributed import (
     micro_batch_share,
     sum_over_ranks,
 )
-from lamer_train.model_factory import check_compute_dtype, compute_autocast
+from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.model_factory import (
+    check_compute_dtype,
+    compute_autocast,
+    enable_activation_checkpointing,
+)
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, masked_mean
 
@@ -143,6 +148,7 @@ class Critic:
         model: a :class:`ValueModel`.
         config: :class:`~lamer_train.critic_config.CriticConfig`.
         mini_batch_size, micro_batch_size: used where ``config`` leaves them ``None``.
+        micro_batch_tokens, activation_checkpointing: as the actor's (``ActorConfig``).
         pad_id: token id used for padding (never attended to).
         compute_dtype: ``"float32"``, or ``"bfloat16"`` to run forward passes under
             autocast like the actor (parameters and AdamW state keep their dtype).
@@ -157,8 +163,13 @@ class Critic:
         micro_batch_size: int,
         pad_id: int = 0,
         compute_dtype: str = "float32",
+        micro_batch_tokens: int | None = None,
+        activation_checkpointing: bool = False,
     ) -> None:
         self.model = model
+        self.micro_batch_tokens = micro_batch_tokens
+        if activation_checkpointing:
+            enable_activation_checkpointing(model)
         self.compute_dtype = check_compute_dtype(compute_dtype)
         self.config = config
         self.mini_batch_size = config.mini_batch_size or mini_batch_size
@@ -166,13 +177,13 @@ class Critic:
             config.micro_batch_size or micro_batch_size, self.mini_batch_size
         )
         self.pad_id = pad_id
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = adamw(model, config)
         self.updates_done = 0
+
+    def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
+        return micro_batches(
+            rows, samples, self.micro_batch_size, max_tokens=self.micro_batch_tokens
+        )
 
     def _values(self, rows: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         """Values ``(rows, R)`` (zero past each response) and the response mask."""
@@ -195,7 +206,7 @@ class Critic:
         self.model.eval()
         mine: dict[int, np.ndarray] = {}
         with torch.no_grad():
-            chunks = micro_batches(rows, samples, self.micro_batch_size)
+            chunks = self._micro_batches(rows, samples)
             for chunk, weight in micro_batch_share(chunks):  # several ranks: this one's
                 values, _ = self._values([samples[i] for i in chunk])
                 if weight == 0:  # a rank's filler pass (see lamer_train.distributed)
@@ -234,7 +245,7 @@ class Critic:
                 )
                 horizon = max(len(samples[i][1]) for i in mini)
                 self.optimizer.zero_grad(set_to_none=True)
-                chunks = micro_batches(mini, samples, self.micro_batch_size)
+                chunks = self._micro_batches(mini, samples)
                 # Several ranks: this rank's share, the loss weighted (lamer_train.distributed).
                 for chunk, weight in micro_batch_share(chunks):
                     values, mask = self._values([samples[i] for i in chunk])
@@ -283,13 +294,7 @@ class Critic:
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Value model weights (backbone + head), optimizer state and the update counter."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates_done": self.updates_done,
-        }
+        return learner_state(self.model, self.optimizer, self.updates_done)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates_done = int(state.get("updates_done", 0))
+        self.updates_done = load_learner_state(self.model, self.optimizer, state, "critic")
