@@ -1,19 +1,24 @@
 """Whole runs under torchrun (2 gloo ranks on this machine): one node with 2 processes,
 and 2 nodes of 1 process each meeting through a c10d rendezvous on localhost. Each
 finishes with one run folder, a sharded checkpoint per iteration, and plays exactly the
-tasks (seeds, groups, trial ids) of the single-process run with the same config."""
+tasks (seeds, groups, trial ids) of the single-process run with the same config. A job
+killed after its first checkpoint resumes under torchrun."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from lamer_train.checkpoint import latest_checkpoint
 from lamer_train.checkpoint_files import find_resume_checkpoint, list_checkpoints
 from lamer_train.sharded_checkpoint import SHARDED_DIR
 
@@ -114,3 +119,40 @@ def test_two_node_run_through_a_c10d_rendezvous_finishes_the_same_way(
                 node.kill()
     assert [node.returncode for node in nodes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
     check_distributed_run(only_run_folder(tmp_path / "runs"), single_process_run)
+
+
+def test_torchrun_run_killed_after_a_checkpoint_resumes_under_torchrun(tiny_run, tmp_path):
+    """SIGKILL to the launcher and both ranks after the first sharded checkpoint; the
+    resumed job continues from it and logs every iteration once."""
+    run_dir = tmp_path / "runs" / "killed"
+    command = [*TORCHRUN, "--standalone", "--nproc-per-node=2", "-m", "lamer_train"]
+    overrides = [
+        *tiny_run,
+        "run.iterations=3",
+        "run.name=killed",
+        f"run.output_dir={tmp_path / 'runs'}",
+    ]
+    job = subprocess.Popen(
+        [*command, *overrides],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # one process group: the launcher and its ranks
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while latest_checkpoint(run_dir) is None:
+            assert job.poll() is None, job.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no checkpoint within 10 minutes"
+            time.sleep(0.2)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+        job.stderr.close()
+    run([*command, "--resume", str(run_dir)], tmp_path)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
+    assert [row["iteration"] for row in rows] == [1, 2, 3]
+    assert latest_checkpoint(run_dir).name == "iter_000003"
+    assert (latest_checkpoint(run_dir) / SHARDED_DIR).is_dir()
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["killed"]

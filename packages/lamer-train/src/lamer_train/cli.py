@@ -9,6 +9,8 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
+    lamer-train --nproc-per-node 4 [command] ...  # one node, 4 ranks (torchrun, FSDP2)
+    torchrun --nproc-per-node 4 -m lamer_train ...   # the same; see the README for nodes
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -220,12 +222,17 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
     from lamer_train.trainer import Trainer
 
+    ranks = _join_ranks()  # under torchrun: the eval sets split over the ranks
     trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
     try:
         metrics, trials = trainer.evaluate()
     finally:
         trainer.close()
+        if ranks is not None:
+            ranks.close_distributed()
+    if ranks is not None and not ranks.is_main_rank():
+        return 0  # rank 0 writes the results
     # One file per set: evaluating one set never overwrites another's result.
     out = run_dir / "eval" / checkpoint.name
     out.mkdir(parents=True, exist_ok=True)
@@ -266,8 +273,44 @@ def _print_error(label: str, error: Exception) -> None:
     Console(stderr=True).print(message, highlight=False, soft_wrap=True)
 
 
+def launch_ranks(argv: list[str]) -> int | None:
+    """``lamer-train --nproc-per-node N ...``: the same command under torchrun on this
+    machine (``torch.distributed.run --standalone``); ``None`` without that flag. The
+    config is checked here first, so an error is reported once, before any rank starts."""
+    flag = next((a for a in argv if a.split("=")[0] == "--nproc-per-node"), None)
+    if flag is None:
+        return None
+    position = argv.index(flag)
+    rest = argv[:position] + argv[position + (1 if "=" in flag else 2) :]
+    value = flag.partition("=")[2] or (argv[position + 1] if position + 1 < len(argv) else "")
+    if not value.isdigit() or int(value) < 1:
+        _print_error(
+            "usage error", ValueError(f"--nproc-per-node needs a count >= 1, got {value!r}")
+        )
+        return 2
+    command, parsed = "train", rest
+    if rest and rest[0] in COMMANDS:
+        command, parsed = rest[0], rest[1:]
+    args = _parser(command).parse_args(parsed)
+    try:
+        if command == "train" and args.resume:
+            load_run_config(Path(args.resume), args.overrides)
+        elif command == "train":
+            load_config(args.config, args.overrides)
+    except ConfigError as error:
+        _print_error("config error", error)
+        return 2
+    import subprocess
+
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return subprocess.call([*torchrun, f"--nproc-per-node={value}", "-m", "lamer_train", *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    launched = launch_ranks(argv)
+    if launched is not None:
+        return launched
     if argv and argv[0] == "export":
         from lamer_train.export import main as export_main
 

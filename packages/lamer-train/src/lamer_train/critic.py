@@ -80,7 +80,8 @@ class ValueModel(torch.nn.Module):
             position_ids=position_ids,
             use_cache=False,
         ).last_hidden_state[:, -keep_last:, :]
-        return self.value_head(hidden).squeeze(-1).float()
+        # A new tensor, not a view: FSDP2 hooks the backward on the output (and warns on views).
+        return self.value_head(hidden)[..., 0].to(torch.float32, copy=True)
 
 
 def build_value_model(policy: PreTrainedModel, config: CriticConfig, seed: int = 0) -> ValueModel:

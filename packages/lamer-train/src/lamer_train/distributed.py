@@ -140,7 +140,7 @@ def shard_model(
     ``compute_dtype="bfloat16"``: layers compute in bfloat16 on float32 parameter shards
     (FSDP's ``MixedPrecisionPolicy``), gradients are reduced in float32. ``cpu_offload``:
     parameter shards, gradients and optimizer state live in CPU memory and the optimizer
-    step runs on the CPU (``CPUOffloadPolicy``; needs a GPU job).
+    step runs on the CPU (``CPUOffloadPolicy``; a no-op in a CPU job).
     """
     if not is_distributed():
         return model
@@ -157,7 +157,9 @@ def shard_model(
         param_dtype=low if low is not None and low != parameter_dtype else None,
         reduce_dtype=torch.float32,
     )
-    offload = CPUOffloadPolicy(pin_memory=True) if cpu_offload else OffloadPolicy()
+    # On a CPU job everything is in host memory already (and pinning needs CUDA).
+    on_gpu = next(model.parameters()).device.type == "cuda"
+    offload = CPUOffloadPolicy(pin_memory=True) if cpu_offload and on_gpu else OffloadPolicy()
     options = dict(
         mp_policy=policy, offload_policy=offload, reshard_after_forward=reshard_after_forward
     )

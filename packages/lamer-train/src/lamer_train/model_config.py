@@ -44,7 +44,7 @@ class ModelConfig(BaseModel):
         False,
         description="Under torchrun with several GPUs: keep the parameter shards, gradients and "
         "AdamW state in CPU memory and run the optimizer step on the CPU (FSDP2 "
-        "CPUOffloadPolicy; the paper's setting). Ignored in a single process.",
+        "CPUOffloadPolicy; the paper's setting). Ignored in a single process and on CPU.",
     )
     attn_implementation: str = Field(
         "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
