@@ -33,7 +33,9 @@ def _samples(tokenizer):
 
 
 def _lora_actor(model, **config):
-    return Actor(model, ActorConfig(lr=1e-2, mini_batch_size=3, micro_batch_size=3, lora=LORA, **config))
+    return Actor(
+        model, ActorConfig(lr=1e-2, mini_batch_size=3, micro_batch_size=3, lora=LORA, **config)
+    )
 
 
 def _logits(model, tokenizer) -> torch.Tensor:
@@ -127,7 +129,10 @@ def test_merged_weights_use_the_base_names(build_model, tokenizer):
     assert set(merged) == set(build_model(seed=0).state_dict())
     name = "model.layers.0.self_attn.q_proj.weight"
     layer = actor.model.model.layers[0].self_attn.q_proj
-    expected = layer.base_layer.weight + 2.0 * layer.lora_B["default"].weight @ layer.lora_A["default"].weight
+    expected = (
+        layer.base_layer.weight
+        + 2.0 * layer.lora_B["default"].weight @ layer.lora_A["default"].weight
+    )
     torch.testing.assert_close(merged[name], expected)
 
 
@@ -142,3 +147,24 @@ def test_critic_of_an_adapted_policy_trains_every_weight(build_model, tokenizer)
 def test_unknown_target_module_is_a_clear_error(build_model):
     with pytest.raises(ValueError, match=r"actor\.lora\.target_modules"):
         Actor(build_model(seed=0), ActorConfig(lora=LoraConfig(target_modules=("no_such_proj",))))
+
+
+def test_tiny_run_with_lora_checkpointing_and_a_token_budget_exports_a_plain_model(
+    tiny_run, tmp_path
+):
+    from lamer_train.cli import main
+
+    options = [
+        "run.iterations=1",
+        "actor.lora={rank: 4, alpha: 8}",
+        "actor.activation_checkpointing=true",
+        "actor.micro_batch_tokens=256",
+    ]
+    assert main([f"run.output_dir={tmp_path}", "run.name=run", *tiny_run, *options]) == 0
+    from lamer_train.report import read_metrics
+
+    assert read_metrics(tmp_path / "run" / "metrics.jsonl")[0]["actor/optimizer_steps"] > 0
+    loaded = load_checkpoint(tmp_path / "run")
+    assert loaded.state.iteration == 1 and loaded.actor_state["adapters"]
+    plain = AutoModelForCausalLM.from_pretrained(export_checkpoint(loaded.path, tmp_path / "out"))
+    assert not has_lora(plain)
