@@ -3,8 +3,6 @@ plain weights with the adapters merged; a resume restores the adapters exactly."
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 import torch
@@ -23,13 +21,12 @@ pytest.importorskip("peft")
 LORA = LoraConfig(rank=4, alpha=8.0)
 
 
-def _samples(tokenizer):
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    return [
-        (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
-        (ids("Reflect on the last attempt."), ids("Avoid corners next time.")),
-        (ids("Short."), ids("down")),
-    ]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Solve the puzzle. State: box at 2,3.", "<action>up</action>"),
+    ("Reflect on the last attempt.", "Avoid corners next time."),
+    ("Short.", "down"),
+]
 
 
 def _lora_actor(model, **config):
@@ -60,10 +57,10 @@ def test_lora_starts_from_the_base_policy_and_the_optimizer_holds_adapters_only(
     assert len(names) == 2 * 7 * len(actor.model.model.layers)
 
 
-def test_lora_update_changes_only_the_adapters(build_model, tokenizer):
+def test_lora_update_changes_only_the_adapters(build_model, encode_rows):
     actor = _lora_actor(build_model(seed=0))
     before = {n: p.detach().clone() for n, p in actor.model.named_parameters()}
-    metrics = actor.update(_samples(tokenizer), np.array([1.0, -1.0, 0.5]))
+    metrics = actor.update(encode_rows(ROWS), np.array([1.0, -1.0, 0.5]))
     assert metrics["optimizer_steps"] == 1.0
     for name, p in actor.model.named_parameters():
         if ".lora_B." in name:  # zero at the start; its gradient is not
@@ -73,10 +70,10 @@ def test_lora_update_changes_only_the_adapters(build_model, tokenizer):
 
 
 def test_checkpoint_and_export_hold_merged_plain_weights_with_the_live_logits(
-    build_model, tokenizer, tmp_path
+    build_model, tokenizer, encode_rows, tmp_path
 ):
     actor = _lora_actor(build_model(seed=0))
-    actor.update(_samples(tokenizer), np.array([1.0, -1.0, 0.5]))
+    actor.update(encode_rows(ROWS), np.array([1.0, -1.0, 0.5]))
     live = _logits(actor.model, tokenizer)
     assert not torch.allclose(live, _logits(build_model(seed=0), tokenizer), atol=1e-4)
 
@@ -95,10 +92,10 @@ def test_checkpoint_and_export_hold_merged_plain_weights_with_the_live_logits(
 
 
 def test_resume_restores_the_adapters_and_refuses_another_base_model(
-    build_model, tokenizer, tmp_path
+    build_model, tokenizer, encode_rows, tmp_path
 ):
     actor = _lora_actor(build_model(seed=0))
-    samples, advantages = _samples(tokenizer), np.array([1.0, -1.0, 0.5])
+    samples, advantages = encode_rows(ROWS), np.array([1.0, -1.0, 0.5])
     actor.update(samples, advantages)
     save_checkpoint(
         tmp_path / "run",
@@ -122,9 +119,9 @@ def test_resume_restores_the_adapters_and_refuses_another_base_model(
         _lora_actor(build_model(seed=1)).load_state_dict(loaded.actor_state)
 
 
-def test_merged_weights_use_the_base_names(build_model, tokenizer):
+def test_merged_weights_use_the_base_names(build_model, encode_rows):
     actor = _lora_actor(build_model(seed=0))
-    actor.update(_samples(tokenizer), np.array([1.0, -1.0, 0.5]))
+    actor.update(encode_rows(ROWS), np.array([1.0, -1.0, 0.5]))
     merged = hf_weights(actor.model)
     assert set(merged) == set(build_model(seed=0).state_dict())
     name = "model.layers.0.self_attn.q_proj.weight"

@@ -33,6 +33,7 @@ import torch
 
 from lamer_core.seeding import derive_seed, make_rng
 from lamer_train.actor_config import ActorConfig
+from lamer_train.learner import adamw, learner_state, load_learner_state
 from lamer_train.lora import adapter_state, add_lora, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
     check_compute_dtype,
@@ -77,12 +78,7 @@ class Actor:
         if config.lora is not None and not has_lora(model):
             # Before the optimizer, which then holds the adapters only.
             add_lora(model, config.lora, seed=derive_seed(config.seed, "lora-init"))
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = adamw(model, config)
         self.updates_done = 0
         self.skip_reasons: list[str] = []
         """Why steps of the last :meth:`update` were skipped (empty: none was)."""
@@ -393,28 +389,19 @@ class Actor:
         """Model weights, optimizer state and the update counter (for exact resumes);
         with LoRA also the adapters alone (``"adapters"``), which a checkpoint keeps
         when it stores the weights merged (:func:`lamer_train.lora.hf_weights`)."""
-        state = {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates_done": self.updates_done,
-        }
+        state = learner_state(self.model, self.optimizer, self.updates_done)
         if has_lora(self.model):
             state["adapters"] = adapter_state(self.model)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned. The weights may leave out tied
-        aliases (``save_pretrained`` stores a tied output head once). With LoRA they may
-        be merged (a checkpoint's ``model/`` folder): then the adapters are loaded onto
-        this actor's base model, and the result must reproduce those merged weights."""
-        if has_lora(self.model) and not is_lora_state(state["model"]):
-            self._load_adapters(state)
-        else:
-            self._load_weights(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates_done = int(state.get("updates_done", 0))
-
-    def _load_adapters(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (tied aliases may be left out). With
+        LoRA the weights may be merged (a checkpoint's ``model/`` folder): then the
+        adapters are loaded onto this actor's base model, and the result must reproduce
+        those merged weights."""
+        if not (has_lora(self.model) and not is_lora_state(state["model"])):
+            self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
+            return
         if "adapters" not in state:
             raise KeyError("the actor trains LoRA adapters but the checkpoint holds none")
         own = adapter_state(self.model)
@@ -437,18 +424,8 @@ class Actor:
                     f"the LoRA checkpoint's merged weight {name} does not match this base "
                     "model plus its adapters: the run's model is not the one it was trained from"
                 )
-
-    def _load_weights(self, weights: dict[str, torch.Tensor]) -> None:
-        result = self.model.load_state_dict(weights, strict=False)
-        # Parameters and buffers under their first name; a tied alias is not among them.
-        own = {name for name, _ in self.model.named_parameters()}
-        own |= {name for name, _ in self.model.named_buffers()}
-        missing = [name for name in result.missing_keys if name in own]
-        if missing or result.unexpected_keys:
-            raise KeyError(
-                f"actor weights do not fit the model: missing {missing[:5]}, "
-                f"unexpected {list(result.unexpected_keys)[:5]}"
-            )
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates_done = int(state.get("updates_done", 0))
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:

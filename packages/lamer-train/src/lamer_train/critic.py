@@ -30,6 +30,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from lamer_train.actor_config import LossAggMode
 from lamer_train.critic_config import CriticConfig
+from lamer_train.learner import adamw, learner_state, load_learner_state
 from lamer_train.lora import has_lora, without_lora
 from lamer_train.model_factory import (
     check_compute_dtype,
@@ -172,12 +173,7 @@ class Critic:
             config.micro_batch_size or micro_batch_size, self.mini_batch_size
         )
         self.pad_id = pad_id
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = adamw(model, config)
         self.updates_done = 0
 
     def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
@@ -281,13 +277,7 @@ class Critic:
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Value model weights (backbone + head), optimizer state and the update counter."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates_done": self.updates_done,
-        }
+        return learner_state(self.model, self.optimizer, self.updates_done)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates_done = int(state.get("updates_done", 0))
+        self.updates_done = load_learner_state(self.model, self.optimizer, state, "critic")

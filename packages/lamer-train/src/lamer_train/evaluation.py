@@ -14,11 +14,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from lamer_core.records import Trial
-from lamer_envs.pool import EnvPool
 from lamer_train.async_trials import play_trials
-from lamer_train.engines.base import Engine, SamplingConfig
 from lamer_train.task_seeds import eval_task_seeds, grouped_tasks
-from lamer_train.trial_loop import PromptBuilder, RolloutStats, TrialSettings
+from lamer_train.trial_loop import RolloutSetup, RolloutStats
 
 
 def action_sequence_entropy(sequences: Sequence[tuple[str, ...]]) -> float:
@@ -69,16 +67,12 @@ def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float
 
 
 def evaluate(
-    engine: Engine,
-    pool: EnvPool,
-    prompts: PromptBuilder,
+    setup: RolloutSetup,
     *,
     set_name: str,
     run_seed: int,
     num_tasks: int,
     group_size: int,
-    settings: TrialSettings,
-    sampling: SamplingConfig,
     schedule: str = "lockstep",
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
@@ -91,18 +85,15 @@ def evaluate(
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
     trials, stats = play_trials(
-        pool,
+        setup,
         tasks,
-        engine,
-        prompts,
-        settings,
-        sampling,
         schedule=schedule,
         run_seed=run_seed,
         seed_key=("eval-sampling", set_name),
         on_wave=on_wave,
     )
     metrics = {
-        f"eval/{set_name}/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()
+        f"eval/{set_name}/{k}": v
+        for k, v in trial_metrics(trials, setup.settings.num_attempts).items()
     }
     return metrics, trials, stats

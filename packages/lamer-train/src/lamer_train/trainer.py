@@ -56,7 +56,7 @@ from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.report import RunReport
 from lamer_train.task_seeds import iteration_tasks
-from lamer_train.trial_loop import RolloutStats
+from lamer_train.trial_loop import RolloutSetup, RolloutStats
 from lamer_train.warmup import format_warmup, warmup_examples
 
 
@@ -208,13 +208,16 @@ class Trainer:
         tasks = iteration_tasks(self.config, self.state.data_position, self.held_out)
         progress.phase("rollout", iteration + 1, len(tasks), "trials")
         over_budget = self.train_prompts.over_budget
-        played = play_trials(
+        setup = RolloutSetup(
             self.envs,
-            tasks,
             self.engine,
             self.train_prompts,
             self.train_settings,
             self.config.trial.sampling,
+        )
+        played = play_trials(
+            setup,
+            tasks,
             schedule=self.config.trial.schedule,
             run_seed=self.config.seed,
             seed_key=("rollout", iteration),
@@ -278,16 +281,15 @@ class Trainer:
             name = runner.eval_set.name
             if progress is not None:
                 progress.phase(f"eval {name}", iteration, runner.eval_set.num_trials, "trials")
+            setup = RolloutSetup(
+                runner.pool, self.engine, runner.prompts, runner.settings, self.config.eval.sampling
+            )
             set_metrics, trials[name], _ = evaluate(
-                self.engine,
-                runner.pool,
-                runner.prompts,
+                setup,
                 set_name=name,
                 run_seed=self.config.seed,
                 num_tasks=runner.eval_set.num_tasks,
                 group_size=runner.eval_set.group_size,
-                settings=runner.settings,
-                sampling=self.config.eval.sampling,
                 schedule=self.config.trial.schedule,
                 on_wave=progress.advance if progress else None,
             )
