@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamer_core.seeding import make_rng
+from lamer_core.seeding import derive_seed, make_rng
 from lamer_train.actor_config import ActorConfig
 from lamer_train.distributed import (
     compute_device,
@@ -41,6 +41,7 @@ from lamer_train.distributed import (
     sum_over_ranks,
 )
 from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.lora import adapter_state, add_lora, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
     check_compute_dtype,
     compute_autocast,
@@ -81,6 +82,9 @@ class Actor:
         self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
+        if config.lora is not None and not has_lora(model):
+            # Before the optimizer, which then holds the adapters only.
+            add_lora(model, config.lora, seed=derive_seed(config.seed, "lora-init"))
         self.optimizer = adamw(model, config)
         self.updates_done = 0
         self.skip_reasons: list[str] = []
@@ -401,12 +405,46 @@ class Actor:
 
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Model weights, optimizer state and the update counter (for exact resumes)."""
-        return learner_state(self.model, self.optimizer, self.updates_done)
+        """Model weights, optimizer state and the update counter (for exact resumes);
+        with LoRA also the adapters alone (``"adapters"``), which a checkpoint keeps
+        when it stores the weights merged (:func:`lamer_train.lora.hf_weights`)."""
+        state = learner_state(self.model, self.optimizer, self.updates_done)
+        if has_lora(self.model):
+            state["adapters"] = adapter_state(self.model)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (tied aliases may be left out)."""
-        self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
+        """Restore what :meth:`state_dict` returned (tied aliases may be left out). With
+        LoRA the weights may be merged (a checkpoint's ``model/`` folder): then the
+        adapters are loaded onto this actor's base model, and the result must reproduce
+        those merged weights."""
+        if not (has_lora(self.model) and not is_lora_state(state["model"])):
+            self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
+            return
+        if "adapters" not in state:
+            raise KeyError("the actor trains LoRA adapters but the checkpoint holds none")
+        own = adapter_state(self.model)
+        if set(state["adapters"]) != set(own):
+            raise KeyError(
+                "checkpoint adapters do not fit actor.lora: "
+                f"{sorted(set(state['adapters']) ^ set(own))[:5]}"
+            )
+        with torch.no_grad():
+            for name, tensor in state["adapters"].items():
+                own[name].copy_(tensor)
+        # The frozen base comes from the run's config; a different base model would
+        # silently give a different policy.
+        merged = hf_weights(self.model)
+        for name, saved in state["model"].items():
+            if name in merged and not torch.allclose(
+                merged[name].float(), saved.to(merged[name].device).float(), atol=1e-5, rtol=1e-4
+            ):
+                raise ValueError(
+                    f"the LoRA checkpoint's merged weight {name} does not match this base "
+                    "model plus its adapters: the run's model is not the one it was trained from"
+                )
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates_done = int(state.get("updates_done", 0))
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:

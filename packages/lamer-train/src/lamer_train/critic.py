@@ -38,6 +38,7 @@ from lamer_train.distributed import (
     sum_over_ranks,
 )
 from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.lora import has_lora, without_lora
 from lamer_train.model_factory import (
     check_compute_dtype,
     compute_autocast,
@@ -97,6 +98,8 @@ def build_value_model(policy: PreTrainedModel, config: CriticConfig, seed: int =
                 f"critic.name_or_path={config.name_or_path!r} is not a local checkpoint directory"
             )
         source = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype)
+    if has_lora(source):  # the policy's adapters merged in: the critic trains every weight
+        source = without_lora(source)
     backbone = source.get_decoder()
     model = ValueModel(backbone, source.config.hidden_size, seed=seed)
     return model.to(next(policy.parameters()).device)
