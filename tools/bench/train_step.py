@@ -13,7 +13,9 @@ no-grad forward), then forward/backward over micro-batches and one AdamW step pe
 mini-batch (``--rows`` rows = one mini-batch = one step), float32 parameters and AdamW
 state, bfloat16 autocast compute. ``--warmup`` updates run first and are not timed.
 Under ``torchrun`` each process builds the model, shards it with
-:func:`lamer_train.distributed.shard_model` and updates on its own rows.
+:func:`lamer_train.distributed.shard_model`, and the update's mini-batch is ``--rows``
+rows per process: every rank holds the whole batch and runs its share of the
+micro-batches, as in training (:mod:`lamer_train.distributed`).
 
 Presets (the parameter count is printed): ``tiny`` (hidden 64, 2 layers, vocabulary
 8,256; for CPU), ``0.6b`` (the shape of Qwen3-0.6B: hidden 1024, 28 layers, 16 heads,
@@ -188,16 +190,18 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     model = build_model(preset, device)
     parameters = sum(p.numel() for p in model.parameters())
     model = shard_model(model)
+    ranks = world_size()
     config = ActorConfig(
         lr=1e-6,
-        mini_batch_size=args.rows,
+        mini_batch_size=args.rows * ranks,
         micro_batch_size=min(args.micro_batch_size, args.rows),
         micro_batch_tokens=args.micro_batch_tokens,
         activation_checkpointing=args.activation_checkpointing,
     )
     actor = Actor(model, config, compute_dtype=args.compute_dtype)
-    samples = random_rows(args.rows, args.seq_len, args.response_len, preset.vocab, seed=rank)
-    advantages = np.random.default_rng(1000 + rank).standard_normal(args.rows)
+    # One batch on every rank; each rank runs its share of the micro-batches.
+    samples = random_rows(args.rows * ranks, args.seq_len, args.response_len, preset.vocab, seed=0)
+    advantages = np.random.default_rng(1000).standard_normal(args.rows * ranks)
 
     for _ in range(args.warmup):
         actor.update(samples, advantages)

@@ -33,6 +33,13 @@ import torch
 
 from lamer_core.seeding import derive_seed, make_rng
 from lamer_train.actor_config import ActorConfig
+from lamer_train.distributed import (
+    compute_device,
+    gather_rows,
+    is_distributed,
+    micro_batch_share,
+    sum_over_ranks,
+)
 from lamer_train.learner import adamw, learner_state, load_learner_state
 from lamer_train.lora import adapter_state, add_lora, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
@@ -102,10 +109,13 @@ class Actor:
         model.eval()
         try:
             with torch.no_grad():
-                for rows in self._micro_batches(range(len(samples)), samples):
+                chunks = self._micro_batches(range(len(samples)), samples)
+                for rows, weight in micro_batch_share(chunks):  # several ranks: this one's
                     log_probs, entropy, mask = self._score(
                         model, [samples[i] for i in rows], with_entropy=metrics is not None
                     )
+                    if weight == 0:  # a rank's filler pass (see lamer_train.distributed)
+                        continue
                     if metrics is not None:
                         metrics.add_tokens(
                             "entropy", float((entropy * mask).sum()), float(mask.sum())
@@ -114,6 +124,10 @@ class Actor:
                         out[row] = log_probs[slot, : int(mask[slot].sum())].cpu()
         finally:
             model.train(was_training)
+        if is_distributed():
+            mine = {row: out[row] for row, value in enumerate(out) if value.numel()}
+            for row, value in gather_rows(mine).items():
+                out[row] = value
         return out
 
     def _score(
@@ -126,7 +140,7 @@ class Actor:
         the 151k-wide output head for those only. Going through the model's own forward
         keeps this valid under FSDP.
         """
-        packed = pack_rows(rows, self.pad_id, next(model.parameters()).device)
+        packed = pack_rows(rows, self.pad_id, compute_device(model))
         prompt_width, response_mask = packed.prompt_width, packed.response_mask
         response_width = response_mask.shape[1]
         with compute_autocast(packed.input_ids.device, self.compute_dtype):
@@ -287,6 +301,7 @@ class Actor:
                     on_step(start // config.mini_batch_size + 1 + epoch * per_epoch, total)
         self.updates_done += 1
         self.model.eval()
+        metrics.sum_over_ranks()
         response_tokens = sum(len(samples[i][1]) for i in set(usable))
         return metrics.result(
             extra={
@@ -312,7 +327,7 @@ class Actor:
         Returns whether every micro-batch loss was finite."""
         config = self.config
         metrics = metrics if metrics is not None else _MetricSums()
-        device = next(self.model.parameters()).device
+        device = compute_device(self.model)
         token_mean = config.loss_agg_mode == "token-mean"
         tokens = sum(len(samples[i][1]) for i in mini)
         normaliser = float(tokens) if token_mean else float(len(mini))
@@ -321,7 +336,8 @@ class Actor:
         finite = True
         per_micro = config.loss_normaliser == "micro_batch"
         chunks = self._micro_batches(mini, samples, by_length=not per_micro)
-        for rows in chunks:
+        # Several ranks: this rank's share, the loss weighted (lamer_train.distributed).
+        for rows, weight in micro_batch_share(chunks):
             if per_micro:  # the reference: each micro-batch's own mean, averaged over them
                 own = sum(len(samples[i][1]) for i in rows) if token_mean else len(rows)
                 normaliser = float(own) * len(chunks)
@@ -371,9 +387,12 @@ class Actor:
                 loss = loss + config.kl_coef * agg_loss(
                     kl, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
-                metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
+                if weight:
+                    metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
             finite = finite and bool(torch.isfinite(loss.detach()))
-            loss.backward()
+            (loss * weight if weight != 1.0 else loss).backward()
+            if weight == 0:  # a filler pass: its metrics are another rank's
+                continue
             metrics.add("pg_loss", float(policy.pg_loss.detach()))
             metrics.add("loss", float(loss.detach()))
             for name in ("pg_clipfrac", "ppo_kl", "pg_clipfrac_lower"):
@@ -478,6 +497,13 @@ class _MetricSums:
     def step(self, name: str, value: float) -> None:
         self.step_sums[name] = self.step_sums.get(name, 0.0) + value
         self.step_counts[name] = self.step_counts.get(name, 0) + 1
+
+    def sum_over_ranks(self) -> None:
+        """Several ranks: each summed its own micro-batches; add up every rank's sums."""
+        if is_distributed():
+            self.loss_sums = sum_over_ranks(self.loss_sums)
+            self.token_sums = sum_over_ranks(self.token_sums)
+            self.token_counts = sum_over_ranks(self.token_counts)
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0.0) + 1.0
