@@ -116,3 +116,38 @@ def _kill_after_first_checkpoint(arguments: list[str], run_dir: Path) -> None:
 def kill_after_first_checkpoint() -> Callable[[list[str], Path], None]:
     """``kill(arguments, run_dir)``: start a run, SIGKILL it after its first checkpoint."""
     return _kill_after_first_checkpoint
+
+
+# -- distributed jobs (torchrun, gloo) ----------------------------------------------------
+WORKER = Path(__file__).with_name("distributed_worker.py")
+
+
+def run_worker(out: Path, *arguments: str, ranks: int = 1) -> dict:
+    """``distributed_worker.py <arguments> <out>`` in one process or under torchrun with
+    ``ranks`` processes; returns what rank 0 saved."""
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={ranks}"]
+    command = [sys.executable, *(launcher if ranks > 1 else []), str(WORKER), *arguments, str(out)]
+    out.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import torch
+
+    return torch.load(out / "result.pt", weights_only=False)
+
+
+@pytest.fixture(scope="session")
+def distributed_job() -> Callable[..., dict]:
+    """``distributed_job(out, *arguments, ranks=1)``: see :func:`run_worker`."""
+    return run_worker
+
+
+@pytest.fixture(scope="session")
+def updates(tmp_path_factory) -> dict[int, dict]:
+    """The worker's ``update`` job in one process and on 2 gloo ranks; each result also
+    names the run folder holding the checkpoint it wrote (``run_dir``)."""
+    root = tmp_path_factory.mktemp("updates")
+    results = {}
+    for ranks in (1, 2):
+        results[ranks] = run_worker(root / f"ranks{ranks}", "update", ranks=ranks)
+        results[ranks]["run_dir"] = root / f"ranks{ranks}" / "run"
+    return results

@@ -53,6 +53,7 @@ from lamer_train.checkpoint_files import (
     write_text_atomic,
 )
 from lamer_train.checkpoint_files import fsync_dir as _fsync_dir
+from lamer_train.lora import has_lora, hf_weights
 
 __all__ = [
     "CheckpointError",
@@ -286,7 +287,9 @@ def write_hf_model(folder: Path, policy: Any, tokenizer: Any = None) -> None:
     bars_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        policy.save_pretrained(folder, safe_serialization=True)
+        # LoRA: the adapters merged into the base weights, under the base model's names.
+        merged = dict(hf_weights(policy)) if has_lora(policy) else None
+        policy.save_pretrained(folder, safe_serialization=True, state_dict=merged)
     finally:
         if bars_on:
             hf_logging.enable_progress_bar()

@@ -40,6 +40,12 @@ class ModelConfig(BaseModel):
         "HF engine under torch.autocast over the param_dtype weights (the paper's mixed "
         "precision: float32 parameters, bfloat16 compute).",
     )
+    cpu_offload: bool = Field(
+        False,
+        description="Under torchrun with several GPUs: keep the parameter shards, gradients and "
+        "AdamW state in CPU memory and run the optimizer step on the CPU (FSDP2 "
+        "CPUOffloadPolicy; the paper's setting). Ignored in a single process and on CPU.",
+    )
     attn_implementation: str = Field(
         "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
     )
