@@ -42,6 +42,7 @@ from lamer_train.distributed import (
 from lamer_train.engines.base import Engine
 from lamer_train.engines.factory import build_engine
 from lamer_train.eval_sets import EvalSet, kwargs_key, resolve_eval_sets
+from lamer_train.lora import adapt_policy
 from lamer_train.model_factory import load_policy
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.task_seeds import held_out_seeds
@@ -158,6 +159,8 @@ def build_actor(
     ref_model = None
     if config.actor.kl_coef > 0:
         ref_model = _sharded(config, copy.deepcopy(model).eval().requires_grad_(False))
+    # actor.lora: adapters before the engine's copy and before the sharding.
+    adapt_policy(model, config.actor)
     whole = model
     if is_distributed():
         whole = copy.deepcopy(model)

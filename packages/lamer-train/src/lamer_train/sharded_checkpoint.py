@@ -65,6 +65,7 @@ from lamer_train.distributed import (
     is_main_rank,
     rank,
 )
+from lamer_train.lora import is_lora_state
 
 SHARDED_DIR = "sharded"
 """Sub-folder of a checkpoint holding the ``torch.distributed.checkpoint`` files."""
@@ -206,16 +207,21 @@ def load_full_into_sharded(learner: Any, full_state: dict[str, Any]) -> None:
         ],
     }
     weights = dict(full_state["model"])
+    # actor.lora: a one-process checkpoint keeps the weights merged (model/) and the
+    # adapters apart; the adapters go onto this run's (frozen) base.
+    adapters_only = "adapters" in full_state and not is_lora_state(weights)
+    if adapters_only:
+        weights = dict(full_state["adapters"])
     own = learner.model.state_dict()
     for name in own:  # a tied output head is stored once by save_pretrained
-        if name not in weights and name.endswith("lm_head.weight"):
+        if name not in weights and name.endswith("lm_head.weight") and not adapters_only:
             weights[name] = weights[name.replace("lm_head.weight", "model.embed_tokens.weight")]
     set_state_dict(
         learner.model,
         learner.optimizer,
         model_state_dict=weights,
         optim_state_dict=by_name,
-        options=StateDictOptions(full_state_dict=True),
+        options=StateDictOptions(full_state_dict=True, strict=not adapters_only),
     )
     learner.updates_done = int(full_state.get("updates_done", 0))
 
