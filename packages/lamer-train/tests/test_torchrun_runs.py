@@ -75,12 +75,31 @@ def check_distributed_run(run_dir: Path, reference: Path) -> None:
     assert tasks == played_tasks(reference)
 
 
-def test_two_process_torchrun_run_plays_the_single_process_tasks(
-    tiny_run, tmp_path, single_process_run
-):
+@pytest.fixture(scope="module")
+def two_process_run(tiny_run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("two_ranks")
     command = [*TORCHRUN, "--standalone", "--nproc-per-node=2", "-m", "lamer_train"]
-    run([*command, *arguments(tiny_run, tmp_path)], tmp_path)
-    check_distributed_run(only_run_folder(tmp_path / "runs"), single_process_run)
+    run([*command, *arguments(tiny_run, out)], out)
+    return only_run_folder(out / "runs")
+
+
+def test_two_process_torchrun_run_plays_the_single_process_tasks(
+    two_process_run, single_process_run
+):
+    check_distributed_run(two_process_run, single_process_run)
+
+
+def test_eval_of_a_sharded_checkpoint_on_two_ranks_through_nproc_per_node(two_process_run):
+    """``lamer-train --nproc-per-node 2 eval``: the eval set split over 2 ranks, rank 0
+    writes the one result file."""
+    checkpoint = two_process_run / "checkpoints" / "iter_000002"
+    samples = "eval_iter_000002_held_out"  # the training run's evaluation, rewritten
+    during_training = played_tasks(two_process_run)[samples]
+    command = [sys.executable, "-m", "lamer_train", "--nproc-per-node", "2", "eval"]
+    run([*command, "--checkpoint", str(checkpoint)], two_process_run)
+    result = json.loads((two_process_run / "eval" / "iter_000002" / "held_out.json").read_text())
+    assert set(result) >= {"pass@1", "pass@2"}
+    assert played_tasks(two_process_run)[samples] == during_training  # the same 2 tasks
 
 
 def free_port() -> int:

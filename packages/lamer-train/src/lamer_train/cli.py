@@ -42,6 +42,7 @@ from lamer_train.preflight import (
     check_engine_installed,
     check_env,
     check_model_source,
+    check_torchrun_support,
 )
 from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
@@ -204,6 +205,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     else:
         config = load_run_config(_run_folder_of(path), args.overrides)
     check_run_setup(config)
+    check_torchrun_support(config)
     check_env(config, args.sets)  # also rejects a --set name that is not configured
     check_model_source(config.model)
     check_engine_installed(config)
