@@ -11,7 +11,8 @@ checkpoint of the first in ``OUT/run`` (sharded under torchrun). ``load``: a fre
 with other initial weights restores ``RUN_DIR``'s checkpoint. Rank 0 writes what it
 saw to ``OUT/result.pt``: metrics, whole weights, whole optimizer state. ``lora``: one
 update of a LoRA actor (adapters added before the sharding, as the trainer does); the
-result holds its weights with the adapters merged.
+result holds its weights with the adapters merged. The model is the tests' tiny one, as
+JSON of a ``ModelConfig`` in ``LAMER_TEST_MODEL`` (set by ``conftest.run_worker``).
 """
 
 from __future__ import annotations
@@ -39,13 +40,10 @@ from lamer_train.lora import MergedWeights, adapt_policy, lora_scalings
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.sharded_checkpoint import restore_sharded, save_sharded
 
-MODEL = ModelConfig(
-    tiny_hidden_size=32,
-    tiny_intermediate_size=64,
-    tiny_num_layers=2,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-)
+MODEL_VARIABLE = "LAMER_TEST_MODEL"
+
+#: The tests' tiny model (``conftest.TINY_MODEL``), passed by the launching test.
+MODEL = ModelConfig.model_validate_json(os.environ[MODEL_VARIABLE])
 #: (loss_normaliser, loss_agg_mode): the exact normaliser and the reference's.
 SETTINGS = [("mini_batch", "token-mean"), ("micro_batch", "seq-mean-token-sum")]
 

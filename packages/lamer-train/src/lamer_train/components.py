@@ -30,6 +30,7 @@ from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
+from lamer_train.block_compile import compile_decoder_blocks
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import Critic, build_value_model
 from lamer_train.distributed import (
@@ -165,6 +166,9 @@ def build_actor(
     if is_distributed():
         whole = copy.deepcopy(model)
         log(f"sharding the actor over {world_size()} ranks (FSDP2)")
+    if config.model.compile_blocks:
+        blocks = compile_decoder_blocks(model)
+        log(f"compiling {blocks} decoder blocks for the actor's training passes (torch.compile)")
     actor = Actor(
         _sharded(config, model),
         config.actor,

@@ -38,11 +38,10 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from lamer_train.checkpoint import (
-    LATEST,
     TrainerState,
     checkpoint_name,
-    latest_checkpoint,
     load_checkpoint,
+    refuse_non_finite,
     restore_rng_states,
     rng_states,
 )
@@ -50,12 +49,10 @@ from lamer_train.checkpoint_files import (
     CHECKPOINTS,
     CheckpointError,
     find_resume_checkpoint,
-    fsync_dir,
-    list_checkpoints,
+    publish_checkpoint,
     remove_stale_temporaries,
+    seal_checkpoint,
     verify_checkpoint,
-    write_manifest,
-    write_text_atomic,
 )
 from lamer_train.distributed import (
     barrier,
@@ -115,13 +112,7 @@ def save_sharded(
     bad = sorted(
         {x.lstrip(".") for part in gather_objects(_local_non_finite(learners)) for x in part}
     )
-    if bad:
-        kept = latest_checkpoint(run_dir)
-        raise CheckpointError(
-            f"checkpoint {name} not written: {len(bad)} tensors hold NaN or inf "
-            f"(first: {bad[0]}); the last finite checkpoint "
-            f"{kept.name if kept else '(none yet)'} is kept"
-        )
+    refuse_non_finite(run_dir, name, bad)
     tmp = None
     if is_main_rank():
         root.mkdir(parents=True, exist_ok=True)
@@ -139,20 +130,8 @@ def save_sharded(
         (tmp / "trainer_state.json").write_text(
             json.dumps(asdict(state), indent=2), encoding="utf-8"
         )
-        for item in tmp.rglob("*"):
-            if item.is_file():
-                with open(item, "rb") as handle:
-                    os.fsync(handle.fileno())
-        write_manifest(tmp)
-        fsync_dir(tmp)
-        if final.exists():  # the same iteration saved again after a resume
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-        fsync_dir(root)
-        write_text_atomic(root / LATEST, name + "\n")
-        if keep_last > 0:
-            for old in list_checkpoints(run_dir)[:-keep_last]:
-                shutil.rmtree(old, ignore_errors=True)
+        seal_checkpoint(tmp)
+        publish_checkpoint(tmp, final, keep_last)
     barrier()  # no rank goes on before the checkpoint is in place
     return final
 
