@@ -57,6 +57,7 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from lamer_train.actor import Actor, ActorConfig
+from lamer_train.block_compile import compile_decoder_blocks
 from lamer_train.distributed import init_distributed, shard_model, world_size
 
 
@@ -174,6 +175,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--micro-batch-tokens", type=int, default=None, help="token budget")
     parser.add_argument("--activation-checkpointing", action="store_true")
     parser.add_argument(
+        "--compile-blocks",
+        action="store_true",
+        help="torch.compile each decoder block (model.compile_blocks)",
+    )
+    parser.add_argument(
         "--cpu-offload", action="store_true", help="FSDP2 CPU offload (torchrun, GPU only)"
     )
     parser.add_argument("--compute-dtype", choices=["bfloat16", "float32"], default="bfloat16")
@@ -193,6 +199,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     preset = PRESETS[args.preset]
     model = build_model(preset, device)
     parameters = sum(p.numel() for p in model.parameters())
+    if args.compile_blocks:
+        compile_decoder_blocks(model)
     model = shard_model(model, compute_dtype=args.compute_dtype, cpu_offload=args.cpu_offload)
     ranks = world_size()
     config = ActorConfig(
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "micro_batch_size": config.micro_batch_size,
         "micro_batch_tokens": args.micro_batch_tokens,
         "activation_checkpointing": args.activation_checkpointing,
+        "compile_blocks": args.compile_blocks,
         "compute_dtype": args.compute_dtype,
         "cpu_offload": args.cpu_offload and world_size() > 1,
         "seconds_per_update": seconds,
@@ -255,7 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"{args.preset}: {parameters / 1e6:,.1f}M parameters, {result['device']} x "
             f"{result['world_size']}, {args.rows} rows x {args.seq_len} tokens "
             f"(response {args.response_len}), activation checkpointing "
-            f"{'on' if args.activation_checkpointing else 'off'}: "
+            f"{'on' if args.activation_checkpointing else 'off'}, compiled blocks "
+            f"{'on' if args.compile_blocks else 'off'}: "
             f"{seconds:.3f} s/update, {result['tokens_per_second_per_device']:,.0f} tokens/s "
             f"per device, {result['achieved_tflops_per_device']:.1f} TFLOP/s, MFU {mfu} "
             f"(peak {peak_source})"

@@ -85,6 +85,15 @@ def _teach(model: torch.nn.Module, tokenizer, answer: str, steps: int = 30) -> N
     model.eval()
 
 
+def _log_prob_gap(actor: Actor, completions) -> float:
+    """Largest difference between the engine's log-probs and the actor's."""
+    scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
+    return max(
+        float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
+        for c, s in zip(completions, scored, strict=True)
+    )
+
+
 def test_vllm_engine_passes_the_checker(engine):
     assert isinstance(engine, ContinuousEngine)
     check_engine(engine)
@@ -129,17 +138,9 @@ def test_engine_samples_from_the_weights_of_a_trained_step(engine, policy, token
     )
     assert metrics["optimizer_steps"] >= 1
 
-    def gap(completions) -> float:
-        """Largest difference between the engine's log-probs and the trained actor's."""
-        scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
-        return max(
-            float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
-            for c, s in zip(completions, scored, strict=True)
-        )
-
-    stale = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+    stale = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     engine.load_weights(actor.model.state_dict())
-    synced = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+    synced = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     # Measured: ~5 before the sync, ~0.02 after (vLLM's CPU kernels round differently).
     assert stale > 0.5
     assert synced < 0.05
@@ -159,18 +160,11 @@ def test_lora_actor_syncs_its_adapters_merged(engine, policy, tokenizer):
     for _ in range(3):
         actor.update(rows, [1.0, -1.0, 0.5, -0.5, 1.0, -1.0])
 
-    def gap(completions) -> float:
-        scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
-        return max(
-            float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
-            for c, s in zip(completions, scored, strict=True)
-        )
-
-    stale = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+    stale = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     engine.lora_scalings = lora_scalings(actor.model)  # what from_model records
     try:
         engine.load_weights(actor.model.state_dict())
-        synced = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+        synced = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     finally:
         engine.lora_scalings = {}
         engine.load_weights(policy.state_dict())

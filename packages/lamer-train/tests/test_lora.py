@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM
 
 from lamer_train.actor import Actor, ActorConfig
 from lamer_train.actor_config import LoraConfig
-from lamer_train.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from lamer_train.checkpoint import TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint
 from lamer_train.critic import build_value_model
 from lamer_train.critic_config import CriticConfig
 from lamer_train.export import export_checkpoint
@@ -165,3 +165,46 @@ def test_tiny_run_with_lora_checkpointing_and_a_token_budget_exports_a_plain_mod
     assert loaded.state.iteration == 1 and loaded.actor_state["adapters"]
     plain = AutoModelForCausalLM.from_pretrained(export_checkpoint(loaded.path, tmp_path / "out"))
     assert not has_lora(plain)
+
+
+def test_lora_update_on_two_gloo_ranks_equals_the_single_process_one_and_checkpoints_cross(
+    distributed_job, tmp_path
+):
+    one = distributed_job(tmp_path / "one", "lora")
+    two = distributed_job(tmp_path / "two", "lora", ranks=2)
+    assert two["world_size"] == 2
+    for name in ("loss", "grad_norm"):
+        assert two["metrics"][name] == pytest.approx(one["metrics"][name], rel=1e-5)
+    assert one["metrics"]["optimizer_steps"] == two["metrics"]["optimizer_steps"] == 2
+
+    def largest(left, right) -> float:
+        return max(float((left[n] - right[n]).abs().max()) for n in left)
+
+    assert largest(one["initial"], one["weights"]) > 1e-4  # the adapters moved the policy
+    assert largest(one["weights"], two["weights"]) < 1e-5
+    # A one-process checkpoint (merged model/, adapters apart) restores on 2 ranks: the
+    # adapters go onto the base. (A sharded one holds base + adapters under their own
+    # names and loads like any sharded checkpoint.)
+    one_in_two = distributed_job(tmp_path / "l12", "lora_load", str(tmp_path / "one/run"), ranks=2)
+    assert one_in_two["updates"] == 1
+    assert largest(one_in_two["weights"], one["weights"]) < 1e-5
+
+
+def test_torchrun_lora_run_checkpoints_in_shards_and_exports_a_plain_model(tiny_run, tmp_path):
+    import subprocess
+    import sys
+
+    from lamer_train.sharded_checkpoint import SHARDED_DIR
+
+    out = tmp_path / "runs"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc-per-node=2", "-m", "lamer_train", *tiny_run, "run.iterations=1"]
+    command += [f"run.output_dir={out}", "actor.lora={rank: 4, alpha: 8}"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    (run_dir,) = out.iterdir()
+    checkpoint = latest_checkpoint(run_dir)
+    assert (checkpoint / SHARDED_DIR).is_dir()
+    plain = AutoModelForCausalLM.from_pretrained(export_checkpoint(run_dir, tmp_path / "exported"))
+    assert not has_lora(plain)
+    assert not any("lora" in name or "base_layer" in name for name in plain.state_dict())

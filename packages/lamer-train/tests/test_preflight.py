@@ -81,10 +81,7 @@ def test_output_dir_must_be_creatable(tmp_path):
         check_output_dir(tmp_path / "file" / "run")
 
 
-@pytest.mark.parametrize(
-    ("override", "named"),
-    [("engine.kind=vllm", "engine.kind"), ("actor.lora={rank: 4}", "actor.lora")],
-)
+@pytest.mark.parametrize(("override", "named"), [("engine.kind=vllm", "engine.kind")])
 def test_torchrun_refuses_what_is_not_wired_for_several_ranks(monkeypatch, override, named):
     config = load_config(None, [override])
     check_torchrun_support(config)  # one process: fine

@@ -7,13 +7,10 @@ killed after its first checkpoint resumes under torchrun."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -140,7 +137,9 @@ def test_two_node_run_through_a_c10d_rendezvous_finishes_the_same_way(
     check_distributed_run(only_run_folder(tmp_path / "runs"), single_process_run)
 
 
-def test_torchrun_run_killed_after_a_checkpoint_resumes_under_torchrun(tiny_run, tmp_path):
+def test_torchrun_run_killed_after_a_checkpoint_resumes_under_torchrun(
+    tiny_run, tmp_path, kill_after_first_checkpoint
+):
     """SIGKILL to the launcher and both ranks after the first sharded checkpoint; the
     resumed job continues from it and logs every iteration once."""
     run_dir = tmp_path / "runs" / "killed"
@@ -151,24 +150,7 @@ def test_torchrun_run_killed_after_a_checkpoint_resumes_under_torchrun(tiny_run,
         "run.name=killed",
         f"run.output_dir={tmp_path / 'runs'}",
     ]
-    job = subprocess.Popen(
-        [*command, *overrides],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # one process group: the launcher and its ranks
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while latest_checkpoint(run_dir) is None:
-            assert job.poll() is None, job.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint within 10 minutes"
-            time.sleep(0.2)
-    finally:
-        if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
-        job.wait()
-        job.stderr.close()
+    kill_after_first_checkpoint(overrides, run_dir, launcher=command, cwd=tmp_path)
     run([*command, "--resume", str(run_dir)], tmp_path)
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").open()]
     assert [row["iteration"] for row in rows] == [1, 2, 3]

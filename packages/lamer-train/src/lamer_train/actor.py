@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamer_core.seeding import derive_seed, make_rng
+from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
 from lamer_train.distributed import (
     compute_device,
@@ -41,7 +41,7 @@ from lamer_train.distributed import (
     sum_over_ranks,
 )
 from lamer_train.learner import adamw, learner_state, load_learner_state
-from lamer_train.lora import adapter_state, add_lora, has_lora, hf_weights, is_lora_state
+from lamer_train.lora import adapt_policy, adapter_state, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
     check_compute_dtype,
     compute_autocast,
@@ -82,9 +82,7 @@ class Actor:
         self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
-        if config.lora is not None and not has_lora(model):
-            # Before the optimizer, which then holds the adapters only.
-            add_lora(model, config.lora, seed=derive_seed(config.seed, "lora-init"))
+        adapt_policy(model, config)  # before the optimizer, which then holds the adapters only
         self.optimizer = adamw(model, config)
         self.updates_done = 0
         self.skip_reasons: list[str] = []

@@ -30,6 +30,7 @@ from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
+from lamer_train.block_compile import compile_decoder_blocks
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import Critic, build_value_model
 from lamer_train.distributed import (
@@ -42,6 +43,7 @@ from lamer_train.distributed import (
 from lamer_train.engines.base import Engine
 from lamer_train.engines.factory import build_engine
 from lamer_train.eval_sets import EvalSet, kwargs_key, resolve_eval_sets
+from lamer_train.lora import adapt_policy
 from lamer_train.model_factory import load_policy
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.task_seeds import held_out_seeds
@@ -158,10 +160,15 @@ def build_actor(
     ref_model = None
     if config.actor.kl_coef > 0:
         ref_model = _sharded(config, copy.deepcopy(model).eval().requires_grad_(False))
+    # actor.lora: adapters before the engine's copy and before the sharding.
+    adapt_policy(model, config.actor)
     whole = model
     if is_distributed():
         whole = copy.deepcopy(model)
         log(f"sharding the actor over {world_size()} ranks (FSDP2)")
+    if config.model.compile_blocks:
+        blocks = compile_decoder_blocks(model)
+        log(f"compiling {blocks} decoder blocks for the actor's training passes (torch.compile)")
     actor = Actor(
         _sharded(config, model),
         config.actor,

@@ -81,6 +81,7 @@ def _rebuild(checkpoint: Path, folder: Path) -> None:
     shards in sharded/); the architecture comes from the run's config.yaml."""
     from lamer_train.checkpoint import load_checkpoint, write_hf_model
     from lamer_train.config import load_config
+    from lamer_train.lora import adapt_policy
     from lamer_train.model_factory import load_policy
     from lamer_train.sharded_checkpoint import is_sharded_checkpoint, read_sharded_weights
 
@@ -92,6 +93,7 @@ def _rebuild(checkpoint: Path, folder: Path) -> None:
         )
     config = load_config(config_path)
     model, tokenizer = load_policy(config.model)
+    adapt_policy(model, config.actor)  # actor.lora: the checkpoint holds base + adapters
     if is_sharded_checkpoint(checkpoint):  # written under torchrun: gather the shards
         read_sharded_weights(checkpoint, model)
     else:

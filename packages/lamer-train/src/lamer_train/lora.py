@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping
 
 import torch
 
-from lamer_train.actor_config import LoraConfig
+from lamer_core.seeding import derive_seed
+from lamer_train.actor_config import ActorConfig, LoraConfig
 
 ADAPTER = "default"
 """peft's name of the (only) adapter."""
@@ -43,8 +44,7 @@ def add_lora(model: torch.nn.Module, config: LoraConfig, seed: int = 0) -> torch
 
     if any(hasattr(p, "full_tensor") for p in model.parameters()):
         raise ValueError(
-            "actor.lora must be applied before the model is sharded with FSDP2 "
-            "(LoRA under torchrun is not supported yet)"
+            "actor.lora: the adapters must be added before the model is sharded with FSDP2"
         )
     peft_config = peft.LoraConfig(
         r=config.rank,
@@ -61,6 +61,15 @@ def add_lora(model: torch.nn.Module, config: LoraConfig, seed: int = 0) -> torch
         except ValueError as error:  # e.g. a target module the model does not have
             raise ValueError(f"actor.lora.target_modules: {error}") from None
     return model
+
+
+def adapt_policy(model: torch.nn.Module, actor: ActorConfig) -> torch.nn.Module:
+    """``model`` with ``actor.lora``'s adapters (seeded from ``actor.seed``); unchanged
+    when ``actor.lora`` is None or the adapters are there already. Under torchrun this
+    runs before the model is sharded (:mod:`lamer_train.components`)."""
+    if actor.lora is None or has_lora(model):
+        return model
+    return add_lora(model, actor.lora, seed=derive_seed(actor.seed, "lora-init"))
 
 
 def has_lora(model: torch.nn.Module) -> bool:

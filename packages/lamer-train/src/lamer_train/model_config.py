@@ -46,6 +46,12 @@ class ModelConfig(BaseModel):
         "AdamW state in CPU memory and run the optimizer step on the CPU (FSDP2 "
         "CPUOffloadPolicy; the paper's setting). Ignored in a single process and on CPU.",
     )
+    compile_blocks: bool = Field(
+        False,
+        description="torch.compile each decoder block for the actor's scoring and training "
+        "passes (fuses the blocks' norm, rotary and MLP elementwise work; decoding with a KV "
+        "cache stays eager). Worth it on GPUs; on CPU the compile time outweighs short runs.",
+    )
     attn_implementation: str = Field(
         "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
     )

@@ -216,11 +216,6 @@ def check_torchrun_support(config: LaMerConfig) -> None:
             "engine.kind=vllm runs one engine in a single trainer process; one vLLM engine "
             "per torchrun rank is not wired yet (use engine.kind=hf under torchrun)"
         )
-    if config.actor.lora is not None:
-        raise ConfigError(
-            "actor.lora is not supported with FSDP2 under torchrun yet (train it in one "
-            "process, or drop actor.lora)"
-        )
 
 
 def check_before_run(config: LaMerConfig, run_dir: Path) -> None:

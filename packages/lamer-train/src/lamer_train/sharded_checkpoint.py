@@ -38,11 +38,10 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from lamer_train.checkpoint import (
-    LATEST,
     TrainerState,
     checkpoint_name,
-    latest_checkpoint,
     load_checkpoint,
+    refuse_non_finite,
     restore_rng_states,
     rng_states,
 )
@@ -50,12 +49,10 @@ from lamer_train.checkpoint_files import (
     CHECKPOINTS,
     CheckpointError,
     find_resume_checkpoint,
-    fsync_dir,
-    list_checkpoints,
+    publish_checkpoint,
     remove_stale_temporaries,
+    seal_checkpoint,
     verify_checkpoint,
-    write_manifest,
-    write_text_atomic,
 )
 from lamer_train.distributed import (
     barrier,
@@ -65,6 +62,7 @@ from lamer_train.distributed import (
     is_main_rank,
     rank,
 )
+from lamer_train.lora import is_lora_state
 
 SHARDED_DIR = "sharded"
 """Sub-folder of a checkpoint holding the ``torch.distributed.checkpoint`` files."""
@@ -114,13 +112,7 @@ def save_sharded(
     bad = sorted(
         {x.lstrip(".") for part in gather_objects(_local_non_finite(learners)) for x in part}
     )
-    if bad:
-        kept = latest_checkpoint(run_dir)
-        raise CheckpointError(
-            f"checkpoint {name} not written: {len(bad)} tensors hold NaN or inf "
-            f"(first: {bad[0]}); the last finite checkpoint "
-            f"{kept.name if kept else '(none yet)'} is kept"
-        )
+    refuse_non_finite(run_dir, name, bad)
     tmp = None
     if is_main_rank():
         root.mkdir(parents=True, exist_ok=True)
@@ -138,20 +130,8 @@ def save_sharded(
         (tmp / "trainer_state.json").write_text(
             json.dumps(asdict(state), indent=2), encoding="utf-8"
         )
-        for item in tmp.rglob("*"):
-            if item.is_file():
-                with open(item, "rb") as handle:
-                    os.fsync(handle.fileno())
-        write_manifest(tmp)
-        fsync_dir(tmp)
-        if final.exists():  # the same iteration saved again after a resume
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-        fsync_dir(root)
-        write_text_atomic(root / LATEST, name + "\n")
-        if keep_last > 0:
-            for old in list_checkpoints(run_dir)[:-keep_last]:
-                shutil.rmtree(old, ignore_errors=True)
+        seal_checkpoint(tmp)
+        publish_checkpoint(tmp, final, keep_last)
     barrier()  # no rank goes on before the checkpoint is in place
     return final
 
@@ -206,16 +186,21 @@ def load_full_into_sharded(learner: Any, full_state: dict[str, Any]) -> None:
         ],
     }
     weights = dict(full_state["model"])
+    # actor.lora: a one-process checkpoint keeps the weights merged (model/) and the
+    # adapters apart; the adapters go onto this run's (frozen) base.
+    adapters_only = "adapters" in full_state and not is_lora_state(weights)
+    if adapters_only:
+        weights = dict(full_state["adapters"])
     own = learner.model.state_dict()
     for name in own:  # a tied output head is stored once by save_pretrained
-        if name not in weights and name.endswith("lm_head.weight"):
+        if name not in weights and name.endswith("lm_head.weight") and not adapters_only:
             weights[name] = weights[name.replace("lm_head.weight", "model.embed_tokens.weight")]
     set_state_dict(
         learner.model,
         learner.optimizer,
         model_state_dict=weights,
         optim_state_dict=by_name,
-        options=StateDictOptions(full_state_dict=True),
+        options=StateDictOptions(full_state_dict=True, strict=not adapters_only),
     )
     learner.updates_done = int(full_state.get("updates_done", 0))
 
