@@ -323,7 +323,7 @@ def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
 
     table = Table(
         title="evaluation on held-out tasks",
-        caption="[low, high]: Wilson 95% interval over the set's trials",
+        caption=r"\[low, high]: Wilson 95% interval over the set's trials",
     )
     table.add_column("set")
     table.add_column("metric")
