@@ -9,6 +9,7 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
+    lamer-train experiment minesweeper_small      # LaMer vs baselines over seeds + report
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -245,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         from lamer_train.export import main as export_main
 
         return export_main(argv[1:])
+    if argv and argv[0] == "experiment":
+        from lamer_train.experiment import main as experiment_main
+
+        return experiment_main(argv[1:])
     # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
     # `python -m`; appended, so it never shadows an installed package.
     if os.getcwd() not in sys.path:

@@ -75,6 +75,7 @@ from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
 from lamer_train.trial_loop import RolloutStats, TrialSettings
+from lamer_train.trial_records import write_trial_records
 from lamer_train.warmup import format_warmup, warmup_examples
 
 
@@ -486,6 +487,9 @@ class Trainer:
                 iteration=0,
                 read_reflection=self._reflection,
             )
+            write_trial_records(
+                self.run_dir, f"eval_iter_000000_{name}", set_trials, self._reflection
+            )
         total = self.config.run.iterations
         progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
 
@@ -499,6 +503,10 @@ class Trainer:
             self.state.extra["eval_last"] = {
                 k: v for k, v in result.metrics.items() if k.startswith("eval/")
             }
+        for name, set_trials in result.eval_trials.items():  # every trial, every evaluation
+            write_trial_records(
+                self.run_dir, f"eval_iter_{number:06d}_{name}", set_trials, self._reflection
+            )
         if number % self.config.run.samples_every == 0 or number == 1:
             report.write_samples(
                 f"iter_{number:06d}",
