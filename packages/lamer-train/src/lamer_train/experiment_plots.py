@@ -53,6 +53,8 @@ def plot_learning_curves(
     if not any(cell.rows for cells in by_method.values() for cell in cells):
         return None
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
     for ax, (key, title, unit) in zip(axes[0], panels, strict=True):
         for method, cells in by_method.items():
@@ -80,6 +82,7 @@ def plot_learning_curves(
             ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.2)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("iteration (0 = before training)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
