@@ -93,9 +93,7 @@ def test_changed_reflections_list_solved_retries_first(tmp_path):
     trials = [
         Trial(0, 0, 1, [_play(0, 0, "Up"), _reflect(1, "same again"), _play(1, 0, "Up")]),
         Trial(1, 1, 2, [_play(0, 0, "Up"), _reflect(1, "go left"), _play(1, 0, "Left")]),
-        Trial(2, 2, 3, [
-            _play(0, 0, "Up"), _reflect(1, "go down"), _play(1, 0, "Down", won=True),
-        ]),  # fmt: skip
+        Trial(2, 2, 3, [_play(0, 0, "Up"), _reflect(1, "go down"), _play(1, 0, "Down", True)]),
     ]
     records = read_trial_records(write_trial_records(tmp_path, "x", trials, _read))
     found = changed_reflections("lamer-seed0", records, limit=5)
