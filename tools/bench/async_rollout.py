@@ -44,10 +44,10 @@ from lamer_train.async_trials import run_trials_async
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 from lamer_train.engines.vllm import VLLMEngine
-from lamer_train.evaluation import grouped_tasks
 from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
-from lamer_train.trial_loop import TrialSettings, run_trials
+from lamer_train.task_seeds import grouped_tasks
+from lamer_train.trial_loop import RolloutSetup, TrialSettings, run_trials
 
 FULL = ModelConfig(
     tiny_hidden_size=512,
@@ -149,17 +149,17 @@ def main() -> None:
         prompts = lamer_prompts if reflection else prompts_for(attempts, False)
         started = time.perf_counter()
         if schedule == "async":
+            setup = RolloutSetup(pool, engine, prompts, settings, sampling)
             trials, stats = run_trials_async(
-                pool, tasks, engine, prompts, settings, sampling,
-                request_seed=lambda i, k: derive_seed(0, "bench", i, k),
-            )  # fmt: skip
+                setup, tasks, request_seed=lambda i, k: derive_seed(0, "bench", i, k)
+            )
             steps = stats.waves  # one decode step of every running request each
         else:
             recorder = WaveLengths(engine)
+            setup = RolloutSetup(pool, recorder, prompts, settings, sampling)
             trials, stats = run_trials(
-                pool, tasks, recorder, prompts, settings, sampling,
-                wave_seed=lambda w: derive_seed(0, "bench-wave", w),
-            )  # fmt: skip
+                setup, tasks, wave_seed=lambda w: derive_seed(0, "bench-wave", w)
+            )
             steps = sum(recorder.longest)  # a wave decodes as long as its longest response
         seconds = time.perf_counter() - started
         lengths = sorted(len(t.response_ids) for trial in trials for t in trial.turns)

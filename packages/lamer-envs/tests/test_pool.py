@@ -104,6 +104,17 @@ def test_subset_reset_and_attributes(kind: str, request: pytest.FixtureRequest) 
     assert len(rules) == len(SEEDS) and all("MineSweeper" in r for r in rules)
 
 
+def test_step_result_at_a_position_is_what_env_step_returns(
+    in_process_pool: InProcessPool,
+) -> None:
+    in_process_pool.reset(SEEDS)
+    results = in_process_pool.step(["(1, 1)", "nonsense"], indices=[2, 0])
+    single = gymnasium.make(ENV_ID)
+    for position, (seed, action) in enumerate([(SEEDS[2], "(1, 1)"), (SEEDS[0], "nonsense")]):
+        single.reset(seed=seed)
+        assert results[position] == single.step(action)
+
+
 @pytest.mark.parametrize("kind", ["in_process_pool", "process_pool"])
 def test_bad_calls_fail_clearly(kind: str, request: pytest.FixtureRequest) -> None:
     pool = request.getfixturevalue(kind)

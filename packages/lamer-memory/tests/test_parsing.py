@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from lamer_memory.parsing import (
+    ParsedPlay,
     extract_action_text,
     find_tag,
     parse_play,
@@ -94,18 +94,11 @@ def test_extract_action_text_strips_last_complete_block():
     assert extract_action_text("<action>up") is None
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    action: str | None
-    is_valid: bool
-    thought: str = ""
-
-
-def _toy_parser(response: str) -> _Parsed:
+def _toy_parser(response: str) -> ParsedPlay:
     text = extract_action_text(response)
     if text in ("up", "down"):
-        return _Parsed(text, True, "")
-    return _Parsed(None, False, "")
+        return ParsedPlay(text, True, "")
+    return ParsedPlay(None, False, "")
 
 
 def test_parse_play_delegates_the_grammar_to_the_env_parser():
@@ -117,10 +110,10 @@ def test_parse_play_delegates_the_grammar_to_the_env_parser():
 
 
 def test_parse_play_keeps_the_env_thought_when_given():
-    parsed = parse_play("x", lambda r: _Parsed("up", True, "env thought"))
+    parsed = parse_play("x", lambda r: ParsedPlay("up", True, "env thought"))
     assert parsed.thought == "env thought"
 
 
 def test_parse_play_drops_the_action_of_an_invalid_parse():
-    parsed = parse_play("x", lambda r: _Parsed("<invalid>", False))
+    parsed = parse_play("x", lambda r: ParsedPlay("<invalid>", False))
     assert parsed.action is None and parsed.is_valid is False

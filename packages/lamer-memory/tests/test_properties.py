@@ -3,13 +3,17 @@ the rules, the current state and the latest reflection."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lamer_memory.config import MEMORY_MODES, PromptConfig
-from lamer_memory.parsing import TAG_STYLES, extract_action_text, parse_play, parse_reflection
+from lamer_memory.parsing import (
+    TAG_STYLES,
+    ParsedPlay,
+    extract_action_text,
+    parse_play,
+    parse_reflection,
+)
 from lamer_memory.prompts import build_play_prompt, build_reflect_prompt
 from lamer_memory.trial_memory import TrialMemory
 
@@ -29,16 +33,9 @@ _PIECE = st.one_of(
 MODEL_TEXT = st.lists(_PIECE, max_size=8).map("".join)
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    action: str | None
-    is_valid: bool
-    thought: str = ""
-
-
-def _toy_parse_action(response: str) -> _Parsed:
+def _toy_parse_action(response: str) -> ParsedPlay:
     text = extract_action_text(response)
-    return _Parsed(text, text is not None)
+    return ParsedPlay(text, text is not None)
 
 
 @st.composite

@@ -8,9 +8,8 @@ import pytest
 
 from lamer_algos import get_estimator
 from lamer_core.records import REFLECTION_ANCHOR, Trial, Turn
-from lamer_train.advantages import compute_advantages, rollout_batch
+from lamer_train.advantages import compute_advantages, rollout_batch, update_samples
 from lamer_train.config import AlgorithmSection
-from lamer_train.trainer import update_samples
 
 
 def rollout_advantages(trials, algorithm):

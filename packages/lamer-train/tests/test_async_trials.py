@@ -11,9 +11,8 @@ from lamer_memory.config import PromptConfig
 from lamer_train.async_trials import run_trials_async
 from lamer_train.engines.base import Completion, SamplingConfig
 from lamer_train.engines.hf import HFEngine
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.prompting import MemoryPrompts
-from lamer_train.trial_loop import Task, TrialSettings, run_trials
+from lamer_train.trial_loop import RolloutSetup, Task, TrialSettings, run_trials
 
 SAMPLING = SamplingConfig(temperature=1.0, max_new_tokens=16)
 SETTINGS = TrialSettings(num_attempts=3, max_turns=2, reflection=True)
@@ -64,9 +63,8 @@ def _setup(count: int):
 def test_a_fast_trial_finishes_before_a_slow_trials_first_response():
     pool, prompts, tasks = _setup(2)
     engine = SlowAndFastEngine()
-    trials, stats = run_trials_async(
-        pool, tasks, engine, prompts, SETTINGS, SAMPLING, request_seed=lambda i, k: 100 * i + k
-    )
+    setup = RolloutSetup(pool, engine, prompts, SETTINGS, SAMPLING)
+    trials, stats = run_trials_async(setup, tasks, request_seed=lambda i, k: 100 * i + k)
     # Trial 0 (1 step per response) does not wait for trial 1 (6 steps per response).
     order = engine.finished_order
     assert order.index("0/4") < order.index("1/1")
@@ -77,31 +75,23 @@ def test_a_fast_trial_finishes_before_a_slow_trials_first_response():
 
 
 @pytest.fixture(scope="module")
-def hf_engine():
-    tokenizer = load_tokenizer("qwen3-8192")
-    config = ModelConfig(tiny_hidden_size=32, tiny_num_layers=1, tiny_num_heads=1)
-    return HFEngine(build_tiny_model(tokenizer, config, seed=0), tokenizer)
+def hf_engine(build_model, tokenizer):
+    model = build_model(seed=0, tiny_num_layers=1, tiny_num_heads=1, tiny_num_kv_heads=1)
+    return HFEngine(model, tokenizer)
 
 
 def test_the_same_seeds_give_the_same_async_trials_with_a_batch_only_engine(hf_engine):
     pool, prompts, tasks = _setup(4)
+    setup = RolloutSetup(pool, hf_engine, prompts, SETTINGS, SAMPLING)
 
     def rollout(offset: int):
-        return run_trials_async(
-            pool,
-            tasks,
-            hf_engine,
-            prompts,
-            SETTINGS,
-            SAMPLING,
-            request_seed=lambda i, k: offset + 10 * i + k,
-        )[0]
+        return run_trials_async(setup, tasks, request_seed=lambda i, k: offset + 10 * i + k)[0]
 
     first = rollout(0)
     assert first == rollout(0)
     assert first != rollout(1)
     # Same structure as the lock-step loop: attempts in order, reflections between.
-    lockstep, _ = run_trials(pool, tasks, hf_engine, prompts, SETTINGS, SAMPLING, lambda w: w)
+    lockstep, _ = run_trials(setup, tasks, lambda w: w)
     for async_trial, wave_trial in zip(first, lockstep, strict=True):
         assert async_trial.seed == wave_trial.seed
         attempts = [turn.attempt for turn in async_trial.turns]

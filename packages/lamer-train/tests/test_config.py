@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from lamer_train.cli import main
 from lamer_train.config import (
     SHIPPED_CONFIGS,
     ConfigError,
     LaMerConfig,
-    config_to_yaml,
     load_config,
     shipped_config_names,
 )
@@ -88,18 +86,6 @@ def test_paper_settings_minesweeper_and_webshop():
     assert webshop.eval.env_kwargs == {"split": "test"}
 
 
-def test_overrides_are_parsed_as_yaml_and_nested():
-    config = load_config(
-        "lamer_sokoban",
-        ["trial.group_size=4", "actor.lr=2e-6", "eval.reflection=false", "eval.memory_mode=none",
-         "trial.sampling.temperature=0.5", "actor.temperature=0.5", "env.kwargs.num_boxes=1"],
-    )  # fmt: skip
-    assert config.trial.group_size == 4 and config.actor.lr == 2e-6
-    assert config.eval.reflection is False
-    assert config.trial.sampling.temperature == 0.5
-    assert config.env.kwargs["num_boxes"] == 1 and config.env.kwargs["max_steps"] == 30
-
-
 @pytest.mark.parametrize(
     ("override", "named"),
     [
@@ -118,14 +104,6 @@ def test_overrides_are_parsed_as_yaml_and_nested():
 def test_bad_key_or_value_is_an_error_naming_the_field(override, named):
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         load_config(None, [override])
-
-
-def test_resolved_config_round_trips_through_yaml(tmp_path):
-    config = load_config("lamer_minesweeper", ["trial.group_size=2"])
-    path = tmp_path / "config.yaml"
-    path.write_text(config_to_yaml(config), encoding="utf-8")
-    assert load_config(path) == config
-    assert yaml.safe_load(path.read_text())["trial"]["group_size"] == 2
 
 
 def test_cli_reports_config_error_before_any_work(tmp_path, capsys):

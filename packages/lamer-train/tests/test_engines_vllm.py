@@ -21,20 +21,11 @@ from lamer_train.engines.base import ContinuousEngine, SamplingConfig
 from lamer_train.engines.checker import check_engine
 from lamer_train.engines.hf import HFEngine
 from lamer_train.engines.vllm import VLLMEngine, weight_stream
-from lamer_train.model_factory import ModelConfig, build_tiny_model, load_tokenizer
 from lamer_train.prompting import MemoryPrompts
-from lamer_train.trial_loop import Task, TrialSettings
+from lamer_train.trial_loop import RolloutSetup, Task, TrialSettings
 
 pytestmark = pytest.mark.vllm
 
-TINY = ModelConfig(
-    tiny_hidden_size=64,
-    tiny_intermediate_size=128,
-    tiny_num_layers=2,
-    tiny_num_heads=2,
-    tiny_num_kv_heads=1,
-    tiny_max_positions=2048,
-)
 PROMPTS = [
     [{"role": "user", "content": "Reveal a cell."}],
     [{"role": "user", "content": "Push the box onto the goal. Which way do you move first?"}],
@@ -47,14 +38,12 @@ GREEDY = SamplingConfig(temperature=0.0, max_new_tokens=12)
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("qwen3-8192")
-
-
-@pytest.fixture(scope="module")
-def policy(tokenizer):
-    """The actor's model (the HF engine samples from it directly)."""
-    return build_tiny_model(tokenizer, TINY, seed=3)
+def policy(build_model):
+    """The actor's model (the HF engine samples from it directly): the tests' tiny model,
+    wider (vLLM's CPU attention kernels take head sizes from 32 up)."""
+    return build_model(
+        seed=3, tiny_hidden_size=64, tiny_intermediate_size=128, tiny_max_positions=2048
+    )
 
 
 @pytest.fixture(scope="module")
@@ -167,13 +156,16 @@ def _async_rollout(engine, seed: int):
     prompts = MemoryPrompts(PromptConfig(max_turns=2, num_attempts=2))
     tasks = [Task(seed=100 + i // 4, group_id=i // 4) for i in range(8)]
     try:
-        return run_trials_async(
+        setup = RolloutSetup(
             pool,
-            tasks,
             engine,
             prompts,
             TrialSettings(num_attempts=2, max_turns=2, reflection=True),
             SamplingConfig(temperature=1.0, max_new_tokens=12),
+        )
+        return run_trials_async(
+            setup,
+            tasks,
             request_seed=lambda index, k: seed * 1000 + index * 50 + k,
         )
     finally:

@@ -7,13 +7,8 @@ import pytest
 
 from lamer_train.cli import main
 from lamer_train.config import ConfigError, load_config, shipped_config_names
-from lamer_train.eval_sets import (
-    check_eval_envs,
-    held_out_seeds,
-    metrics_by_set,
-    resolve_eval_sets,
-)
-from lamer_train.evaluation import eval_task_seeds, train_task_seeds
+from lamer_train.eval_sets import check_eval_envs, metrics_by_set, resolve_eval_sets
+from lamer_train.task_seeds import eval_task_seeds, held_out_seeds, train_task_seeds
 
 SHIPPED = shipped_config_names()
 TWO_SETS = (

@@ -1,4 +1,4 @@
-"""Evaluation metrics computed by hand on small trials, and the held-out seed split."""
+"""Evaluation metrics computed by hand on small trials."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import math
 import pytest
 
 from lamer_core.records import Trial, Turn
-from lamer_train.evaluation import (
-    action_sequence_entropy,
-    eval_task_seeds,
-    grouped_tasks,
-    train_task_seeds,
-    trial_metrics,
-)
+from lamer_train.evaluation import action_sequence_entropy, trial_metrics
 
 
 def _play(attempt, turn, action, *, won=False, valid=True, done=False):
@@ -66,19 +60,3 @@ def test_trial_metrics_match_hand_computed_values():
 def test_entropy_is_zero_for_identical_sequences():
     assert action_sequence_entropy([("a", "b")] * 4) == 0.0
     assert action_sequence_entropy([("a",), ("b",)]) == pytest.approx(math.log(2))
-
-
-def test_training_seeds_never_hit_held_out_seeds():
-    held_out = set(eval_task_seeds(0, 8))
-    train = train_task_seeds(0, 0, 8, held_out)
-    assert held_out.isdisjoint(train)
-    # Force a collision: holding out the first training seed makes it redrawn.
-    forced = train_task_seeds(0, 0, 3, {train[0]})
-    assert forced[0] != train[0] and forced[1:] == train[1:3]
-    # The same position always gives the same seed (resume-safe).
-    assert train_task_seeds(0, 4, 4, held_out) == train[4:]
-
-
-def test_grouped_tasks_are_task_major():
-    tasks = grouped_tasks([5, 9], group_size=2)
-    assert [(t.seed, t.group_id) for t in tasks] == [(5, 0), (5, 0), (9, 1), (9, 1)]

@@ -129,11 +129,25 @@ def test_config_file_layers_onto_the_defaults_and_states_its_mappings_whole(tmp_
     assert config.actor.mini_batch_size == DEFAULTS.actor.mini_batch_size
 
 
-def test_resolved_config_reloads_identically_with_an_override(tmp_path):
-    config = load_config("lamer_sokoban", ["trial.group_size=2"])
+def test_overrides_are_parsed_as_yaml_and_nested():
+    config = load_config(
+        "lamer_sokoban",
+        ["trial.group_size=4", "actor.lr=2e-6", "eval.reflection=false", "eval.memory_mode=none",
+         "trial.sampling.temperature=0.5", "actor.temperature=0.5", "env.kwargs.num_boxes=1"],
+    )  # fmt: skip
+    assert config.trial.group_size == 4 and config.actor.lr == 2e-6
+    assert config.eval.reflection is False
+    assert config.trial.sampling.temperature == 0.5
+    assert config.env.kwargs["num_boxes"] == 1 and config.env.kwargs["max_steps"] == 30
+
+
+@pytest.mark.parametrize("name", ["lamer_sokoban", "lamer_minesweeper"])
+def test_resolved_config_reloads_identically_with_an_override(tmp_path, name):
+    config = load_config(name, ["trial.group_size=2"])
     path = tmp_path / "config.yaml"
     path.write_text(config_to_yaml(config), encoding="utf-8")
     assert load_config(path) == config
+    assert yaml.safe_load(path.read_text())["trial"]["group_size"] == 2
     assert _changed(config, load_config(path, ["seed=7"])) == {"seed"}
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from lamer_train.actor import Actor
-from lamer_train.advantages import rollout_batch
+from lamer_train.advantages import rollout_batch, update_samples
 from lamer_train.config import load_config
-from lamer_train.trainer import Trainer, update_samples
+from lamer_train.trainer import Trainer
 
 TINY = [
     "run.torch_threads=1", "env.max_turns=1",

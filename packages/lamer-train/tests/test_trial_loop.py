@@ -18,7 +18,7 @@ from lamer_envs.pool import make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.engines.base import Completion, SamplingConfig
 from lamer_train.prompting import MemoryPrompts
-from lamer_train.trial_loop import Task, TrialSettings, run_trials
+from lamer_train.trial_loop import RolloutSetup, Task, TrialSettings, run_trials
 
 SEED = 10810
 INVALID = "I am not sure what to do."
@@ -76,10 +76,8 @@ def test_failed_attempts_reflect_and_restart_and_a_won_trial_stops():
     script += [[INVALID, text] for text in win] + [[INVALID]] * (turns - len(win))
     script += [[REFLECT]] + [[INVALID]] * turns
     engine = ScriptedEngine(script)
-    trials, stats = run_trials(
-        envs, [Task(SEED, 0), Task(SEED, 0)], engine, prompts, settings, SamplingConfig(),
-        wave_seed=lambda w: 100 + w,
-    )  # fmt: skip
+    setup = RolloutSetup(envs, engine, prompts, settings, SamplingConfig())
+    trials, stats = run_trials(setup, [Task(SEED, 0), Task(SEED, 0)], wave_seed=lambda w: 100 + w)
     assert engine.seeds == [100 + w for w in range(len(script))]
     assert stats.waves == len(script) and stats.responses == sum(map(len, script))
 
@@ -131,10 +129,8 @@ def test_failed_attempts_reflect_and_restart_and_a_won_trial_stops():
 def test_plain_retries_have_no_reflect_rows():
     envs, prompts, settings = _setup(num_attempts=2, max_turns=1, reflection=False)
     engine = ScriptedEngine([[INVALID, INVALID], [INVALID, INVALID]])
-    trials, _ = run_trials(
-        envs, [Task(SEED, 0), Task(SEED, 0)], engine, prompts, settings, SamplingConfig(),
-        wave_seed=lambda w: w,
-    )  # fmt: skip
+    setup = RolloutSetup(envs, engine, prompts, settings, SamplingConfig())
+    trials, _ = run_trials(setup, [Task(SEED, 0), Task(SEED, 0)], wave_seed=lambda w: w)
     for trial in trials:
         assert [(t.attempt, t.phase) for t in trial.turns] == [(0, "play"), (1, "play")]
     # No memory: the retry's prompt is the first attempt's prompt.
@@ -145,9 +141,10 @@ def test_too_few_envs_is_a_clear_error():
     envs, prompts, settings = _setup()
     with pytest.raises(ValueError, match="3 tasks but only 2 envs"):
         run_trials(
-            envs, [Task(SEED, 0)] * 3, ScriptedEngine([]), prompts, settings, SamplingConfig(),
+            RolloutSetup(envs, ScriptedEngine([]), prompts, settings, SamplingConfig()),
+            [Task(SEED, 0)] * 3,
             wave_seed=lambda w: w,
-        )  # fmt: skip
+        )
 
 
 def test_env_worker_processes_give_the_same_trials():
@@ -158,10 +155,8 @@ def test_env_worker_processes_give_the_same_trials():
     for workers in (0, 2):
         pool = make_pool("lamer/Sokoban-v0", 2, num_workers=workers)
         try:
-            trials, _ = run_trials(
-                pool, [Task(SEED, 0), Task(SEED + 1, 1)], ScriptedEngine(script), prompts,
-                settings, SamplingConfig(), wave_seed=lambda w: w,
-            )  # fmt: skip
+            setup = RolloutSetup(pool, ScriptedEngine(script), prompts, settings, SamplingConfig())
+            trials, _ = run_trials(setup, [Task(SEED, 0), Task(SEED + 1, 1)], wave_seed=lambda w: w)
         finally:
             pool.close()
         results.append(
@@ -179,9 +174,8 @@ def test_listing_envs_show_their_commands_and_invalid_turns_read_as_no_action():
     settings = TrialSettings(num_attempts=1, max_turns=2, reflection=True)
     _, first_info = envs.reset([3], [0])
     engine = ScriptedEngine([[INVALID], [INVALID]])
-    trials, _ = run_trials(
-        envs, [Task(3, 0)], engine, prompts, settings, SamplingConfig(), wave_seed=lambda w: w
-    )
+    setup = RolloutSetup(envs, engine, prompts, settings, SamplingConfig())
+    trials, _ = run_trials(setup, [Task(3, 0)], wave_seed=lambda w: w)
     first_prompt = engine.prompts[0][0][-1]["content"]
     second_prompt = engine.prompts[1][0][-1]["content"]
     for command in first_info[0]["admissible_actions"]:

@@ -51,6 +51,17 @@ class StepResults:
     truncated: list[bool]
     infos: list[dict[str, Any]]
 
+    def __getitem__(self, position: int) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Result ``position`` as ``env.step`` returns it:
+        ``(observation, reward, terminated, truncated, info)``."""
+        return (
+            self.observations[position],
+            self.rewards[position],
+            self.terminated[position],
+            self.truncated[position],
+            self.infos[position],
+        )
+
 
 class EnvPool(Protocol):
     """N envs addressed by index 0..N-1."""

@@ -33,7 +33,12 @@ import torch
 
 from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
-from lamer_train.model_factory import check_compute_dtype, compute_autocast
+from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.model_factory import (
+    check_compute_dtype,
+    compute_autocast,
+    enable_activation_checkpointing,
+)
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
 
@@ -69,15 +74,12 @@ class Actor:
         self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = adamw(model, config)
         self.updates_done = 0
         self.skip_reasons: list[str] = []
         """Why steps of the last :meth:`update` were skipped (empty: none was)."""
+        if config.activation_checkpointing:
+            enable_activation_checkpointing(model)
         pad = getattr(getattr(model, "config", None), "pad_token_id", None)
         self.pad_id = int(pad) if pad is not None else 0
 
@@ -152,12 +154,15 @@ class Actor:
     def _micro_batches(
         self, rows: Sequence[int], samples: Sequence[Sample], by_length: bool = True
     ) -> list[list[int]]:
-        """Rows grouped by total length (less padding), or kept in order, cut into micro-batches."""
-        size = self.config.micro_batch_size
-        if by_length:
-            return micro_batches(rows, samples, size)
-        ordered = list(rows)
-        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+        """Rows grouped by total length (less padding), or kept in order, cut into
+        micro-batches of ``micro_batch_size`` rows or ``micro_batch_tokens`` tokens."""
+        return micro_batches(
+            rows,
+            samples,
+            self.config.micro_batch_size,
+            max_tokens=self.config.micro_batch_tokens,
+            by_length=by_length,
+        )
 
     # -- update ----------------------------------------------------------------------
     def planned_steps(self, samples: Sequence[Sample]) -> int:
@@ -378,27 +383,11 @@ class Actor:
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Model weights, optimizer state and the update counter (for exact resumes)."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates_done": self.updates_done,
-        }
+        return learner_state(self.model, self.optimizer, self.updates_done)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned. The weights may leave out tied
-        aliases (``save_pretrained`` stores a tied output head once)."""
-        result = self.model.load_state_dict(state["model"], strict=False)
-        # Parameters and buffers under their first name; a tied alias is not among them.
-        own = {name for name, _ in self.model.named_parameters()}
-        own |= {name for name, _ in self.model.named_buffers()}
-        missing = [name for name in result.missing_keys if name in own]
-        if missing or result.unexpected_keys:
-            raise KeyError(
-                f"actor weights do not fit the model: missing {missing[:5]}, "
-                f"unexpected {list(result.unexpected_keys)[:5]}"
-            )
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates_done = int(state.get("updates_done", 0))
+        """Restore what :meth:`state_dict` returned (tied aliases may be left out)."""
+        self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:

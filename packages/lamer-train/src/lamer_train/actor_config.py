@@ -71,6 +71,21 @@ class ActorConfig(BaseModel):
     micro_batch_size: int = Field(
         16, ge=1, description="Rows per forward/backward pass (gradient accumulation)."
     )
+    micro_batch_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Token budget of one forward/backward pass: rows (grouped by length) "
+        "are packed while rows x padded length stays within it, a longer row going alone; "
+        "None = micro_batch_size rows. The critic uses the same budget. The mini-batch "
+        "loss does not depend on it (loss_normaliser mini_batch).",
+    )
+    activation_checkpointing: bool = Field(
+        False,
+        description="Keep only each decoder block's input in the forward pass and recompute "
+        "the block in the backward (the model's own non-reentrant gradient checkpointing; "
+        "composes with FSDP2's per-block sharding): much less activation memory for about "
+        "one more forward pass. Applies to the critic too.",
+    )
     loss_normaliser: LossNormaliser = Field(
         "mini_batch",
         description="'mini_batch': each micro-batch's loss is divided by the mini-batch's token "

@@ -62,6 +62,15 @@ def rollout_batch(trials: Sequence[Trial]) -> StepBatch:
     return batch
 
 
+def update_samples(batch: StepBatch) -> list[tuple[np.ndarray, ...]]:
+    """The row table's ``(prompt_ids, response_ids[, rollout_log_probs])`` per row, the
+    actor's and critic's input (the log-probs feed truncated importance sampling)."""
+    columns = [batch.prompt_ids, batch.response_ids]
+    if batch.rollout_log_probs is not None:
+        columns.append(batch.rollout_log_probs)
+    return list(zip(*columns, strict=True))
+
+
 def response_mask(batch: StepBatch) -> np.ndarray:
     """float64 ``(n, T)``: 1 on each row's response tokens (``T >= 1``)."""
     lengths = batch.response_lengths()

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from lamer_core.records import Trial
 from lamer_core.seeding import derive_seed
-from lamer_envs.pool import EnvPool, StepResults
+from lamer_envs.pool import StepResults
 from lamer_train.engines.base import (
     ChatMessage,
     Completion,
@@ -36,10 +36,9 @@ from lamer_train.engines.base import (
     SamplingConfig,
 )
 from lamer_train.trial_loop import (
-    PromptBuilder,
+    RolloutSetup,
     RolloutStats,
     Task,
-    TrialSettings,
     _play_turn,
     _reflect_turn,
     _restart,
@@ -77,12 +76,8 @@ class BatchedAsContinuous:
 
 
 def run_trials_async(
-    pool: EnvPool,
+    setup: RolloutSetup,
     tasks: Sequence[Task],
-    engine: Engine,
-    prompts: PromptBuilder,
-    settings: TrialSettings,
-    sampling: SamplingConfig,
     request_seed: Callable[[int, int], int],
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Trial], RolloutStats]:
@@ -90,6 +85,7 @@ def run_trials_async(
     :func:`~lamer_train.trial_loop.run_trials` except the seeds: ``request_seed(i, k)``
     is the sampling seed of the k-th response of trial ``i`` (index in ``tasks``).
     ``on_wave(finished, total)`` is called whenever trials finish."""
+    pool, engine, prompts, settings = setup.pool, setup.engine, setup.prompts, setup.settings
     if pool.num_envs < len(tasks):
         raise ValueError(f"run_trials_async: {len(tasks)} tasks but only {pool.num_envs} envs")
     stream: ContinuousEngine = (
@@ -111,7 +107,7 @@ def run_trials_async(
             built = time.perf_counter()
             stats.prompt_s += built - started
             key = f"{index}/{responses[index]}"
-            stream.submit(key, messages, sampling, request_seed(index, responses[index]))
+            stream.submit(key, messages, setup.sampling, request_seed(index, responses[index]))
             responses[index] += 1
             in_flight[key] = (index, messages)
             started = time.perf_counter()
@@ -148,14 +144,7 @@ def run_trials_async(
                 results, env_seconds = job.result()
                 stats.env_s += env_seconds
                 for j, (index, messages, completion) in enumerate(plays):
-                    step = (
-                        results.observations[j],
-                        results.rewards[j],
-                        results.terminated[j],
-                        results.truncated[j],
-                        results.infos[j],
-                    )
-                    _play_turn(instances[index], messages, completion, step, settings)
+                    _play_turn(instances[index], messages, completion, results[j], settings)
             for index, messages, completion in reflects:
                 _reflect_turn(instances[index], messages, completion, prompts)
             restart_started = time.perf_counter()
@@ -190,12 +179,8 @@ def _key_order(key: str) -> tuple[int, int]:
 
 
 def play_trials(
-    pool: EnvPool,
+    setup: RolloutSetup,
     tasks: Sequence[Task],
-    engine: Engine,
-    prompts: PromptBuilder,
-    settings: TrialSettings,
-    sampling: SamplingConfig,
     *,
     schedule: str,
     run_seed: int,
@@ -207,22 +192,14 @@ def play_trials(
     async (see the two loops for why the keys differ)."""
     if schedule == "async":
         return run_trials_async(
-            pool,
+            setup,
             tasks,
-            engine,
-            prompts,
-            settings,
-            sampling,
             request_seed=lambda index, k: derive_seed(run_seed, *seed_key, index, k),
             on_wave=on_wave,
         )
     return run_trials(
-        pool,
+        setup,
         tasks,
-        engine,
-        prompts,
-        settings,
-        sampling,
         wave_seed=lambda wave: derive_seed(run_seed, *seed_key, wave),
         on_wave=on_wave,
     )

@@ -30,7 +30,12 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from lamer_train.actor_config import LossAggMode
 from lamer_train.critic_config import CriticConfig
-from lamer_train.model_factory import check_compute_dtype, compute_autocast
+from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.model_factory import (
+    check_compute_dtype,
+    compute_autocast,
+    enable_activation_checkpointing,
+)
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, masked_mean
 
@@ -136,6 +141,7 @@ class Critic:
         model: a :class:`ValueModel`.
         config: :class:`~lamer_train.critic_config.CriticConfig`.
         mini_batch_size, micro_batch_size: used where ``config`` leaves them ``None``.
+        micro_batch_tokens, activation_checkpointing: as the actor's (``ActorConfig``).
         pad_id: token id used for padding (never attended to).
         compute_dtype: ``"float32"``, or ``"bfloat16"`` to run forward passes under
             autocast like the actor (parameters and AdamW state keep their dtype).
@@ -150,8 +156,13 @@ class Critic:
         micro_batch_size: int,
         pad_id: int = 0,
         compute_dtype: str = "float32",
+        micro_batch_tokens: int | None = None,
+        activation_checkpointing: bool = False,
     ) -> None:
         self.model = model
+        self.micro_batch_tokens = micro_batch_tokens
+        if activation_checkpointing:
+            enable_activation_checkpointing(model)
         self.compute_dtype = check_compute_dtype(compute_dtype)
         self.config = config
         self.mini_batch_size = config.mini_batch_size or mini_batch_size
@@ -159,13 +170,13 @@ class Critic:
             config.micro_batch_size or micro_batch_size, self.mini_batch_size
         )
         self.pad_id = pad_id
-        self.optimizer = torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad],
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = adamw(model, config)
         self.updates_done = 0
+
+    def _micro_batches(self, rows: Sequence[int], samples: Sequence[Sample]) -> list[list[int]]:
+        return micro_batches(
+            rows, samples, self.micro_batch_size, max_tokens=self.micro_batch_tokens
+        )
 
     def _values(self, rows: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         """Values ``(rows, R)`` (zero past each response) and the response mask."""
@@ -187,7 +198,7 @@ class Critic:
         rows = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
         self.model.eval()
         with torch.no_grad():
-            for chunk in micro_batches(rows, samples, self.micro_batch_size):
+            for chunk in self._micro_batches(rows, samples):
                 values, _ = self._values([samples[i] for i in chunk])
                 for slot, row in enumerate(chunk):
                     length = len(samples[row][1])
@@ -221,7 +232,7 @@ class Critic:
                 )
                 horizon = max(len(samples[i][1]) for i in mini)
                 self.optimizer.zero_grad(set_to_none=True)
-                for chunk in micro_batches(mini, samples, self.micro_batch_size):
+                for chunk in self._micro_batches(mini, samples):
                     values, mask = self._values([samples[i] for i in chunk])
                     width = mask.shape[1]
                     old = pad_tensors([old_values[i, :width] for i in chunk], width, device)
@@ -263,13 +274,7 @@ class Critic:
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Value model weights (backbone + head), optimizer state and the update counter."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates_done": self.updates_done,
-        }
+        return learner_state(self.model, self.optimizer, self.updates_done)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates_done = int(state.get("updates_done", 0))
+        self.updates_done = load_learner_state(self.model, self.optimizer, state, "critic")

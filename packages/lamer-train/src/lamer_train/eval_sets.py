@@ -7,8 +7,8 @@ leaves unset takes the ``eval`` section's value. ``eval.every``, ``eval.at_start
 ``eval/S/<metric>`` (e.g. ``eval/held_out/pass@3``).
 
 Every set plays the first ``num_tasks`` seeds of the run's ``eval`` seed stream, and
-training seeds skip the longest such prefix (:func:`held_out_seeds`), so no set ever
-evaluates a task that was trained on, whatever its env settings.
+training seeds skip the longest such prefix (:mod:`lamer_train.task_seeds`), so no set
+ever evaluates a task that was trained on, whatever its env settings.
 
 This module does not import torch: the CLI resolves and checks the sets before any
 model is built.
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lamer_core.seeding import task_seeds
 from lamer_train.config import ConfigError, LaMerConfig
 
 EVAL_PREFIX = "eval/"
@@ -86,13 +85,6 @@ def resolve_eval_sets(config: LaMerConfig, names: Sequence[str] | None = None) -
             )
         )
     return resolved
-
-
-def held_out_seeds(config: LaMerConfig) -> set[int]:
-    """Env seeds of every set's tasks (the longest prefix of the eval stream); training
-    never uses one of them."""
-    longest = max(s.num_tasks for s in resolve_eval_sets(config))
-    return set(task_seeds(config.seed, "eval", longest))
 
 
 def kwargs_key(kwargs: dict[str, Any]) -> str:

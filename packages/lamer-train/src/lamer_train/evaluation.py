@@ -2,9 +2,9 @@
 
 pass@k is the fraction of trials that succeed within their first k attempts, for
 k = 1..N. Baselines are evaluated the paper's way: N attempts, no reflection (plain
-retries). Held-out task seeds come from the ``eval`` split, and training seeds skip
-them (:func:`train_task_seeds`), so no evaluation task is ever trained on. Each named
-eval set (:mod:`lamer_train.eval_sets`) is evaluated by one :func:`evaluate` call.
+retries). Each named eval set (:mod:`lamer_train.eval_sets`) is evaluated by one
+:func:`evaluate` call on its held-out tasks (:mod:`lamer_train.task_seeds`: training never
+plays one of them).
 """
 
 from __future__ import annotations
@@ -14,38 +14,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from lamer_core.records import Trial
-from lamer_core.seeding import derive_seed, task_seeds
-from lamer_envs.pool import EnvPool
 from lamer_train.async_trials import play_trials
-from lamer_train.engines.base import Engine, SamplingConfig
-from lamer_train.trial_loop import PromptBuilder, RolloutStats, Task, TrialSettings
-
-
-def eval_task_seeds(run_seed: int, count: int) -> list[int]:
-    """Env seeds of the held-out tasks."""
-    return task_seeds(run_seed, "eval", count)
-
-
-def train_task_seeds(run_seed: int, start: int, count: int, held_out: set[int]) -> list[int]:
-    """Env seeds of training tasks ``start .. start+count-1``, never one of ``held_out``.
-
-    A seed that collides with a held-out one is redrawn from a separate stream keyed by
-    the task index, so the result depends only on (run seed, index, held-out set).
-    """
-    seeds = task_seeds(run_seed, "train", count, start=start)
-    out = []
-    for index, seed in zip(range(start, start + count), seeds, strict=True):
-        redraw = 0
-        while seed in held_out:
-            redraw += 1
-            seed = derive_seed(run_seed, "task", "train-redraw", index, redraw)
-        out.append(seed)
-    return out
-
-
-def grouped_tasks(seeds: Sequence[int], group_size: int) -> list[Task]:
-    """``group_size`` trials per seed, task-major; group id = position of the seed."""
-    return [Task(seed=s, group_id=g) for g, s in enumerate(seeds) for _ in range(group_size)]
+from lamer_train.task_seeds import eval_task_seeds, grouped_tasks
+from lamer_train.trial_loop import RolloutSetup, RolloutStats
 
 
 def action_sequence_entropy(sequences: Sequence[tuple[str, ...]]) -> float:
@@ -96,16 +67,12 @@ def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float
 
 
 def evaluate(
-    engine: Engine,
-    pool: EnvPool,
-    prompts: PromptBuilder,
+    setup: RolloutSetup,
     *,
     set_name: str,
     run_seed: int,
     num_tasks: int,
     group_size: int,
-    settings: TrialSettings,
-    sampling: SamplingConfig,
     schedule: str = "lockstep",
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, float], list[Trial], RolloutStats]:
@@ -118,18 +85,15 @@ def evaluate(
     """
     tasks = grouped_tasks(eval_task_seeds(run_seed, num_tasks), group_size)
     trials, stats = play_trials(
-        pool,
+        setup,
         tasks,
-        engine,
-        prompts,
-        settings,
-        sampling,
         schedule=schedule,
         run_seed=run_seed,
         seed_key=("eval-sampling", set_name),
         on_wave=on_wave,
     )
     metrics = {
-        f"eval/{set_name}/{k}": v for k, v in trial_metrics(trials, settings.num_attempts).items()
+        f"eval/{set_name}/{k}": v
+        for k, v in trial_metrics(trials, setup.settings.num_attempts).items()
     }
     return metrics, trials, stats

@@ -272,8 +272,8 @@ def check_first_prompts_equal(configs: dict[str, LaMerConfig]) -> None:
     import lamer_envs
     from lamer_memory.prompts import build_play_prompt
     from lamer_memory.trial_memory import TrialMemory
-    from lamer_train.evaluation import eval_task_seeds
-    from lamer_train.trainer import _prompt_config
+    from lamer_train.components import prompt_config
+    from lamer_train.task_seeds import eval_task_seeds
 
     lamer_envs.register_envs()
     texts: dict[tuple[str, str], str] = {}
@@ -281,14 +281,14 @@ def check_first_prompts_equal(configs: dict[str, LaMerConfig]) -> None:
         for eval_set in resolve_eval_sets(config):
             env = gymnasium.make(config.env.id, **eval_set.env_kwargs)
             observation, _ = env.reset(seed=eval_task_seeds(config.seed, 1)[0])
-            prompt_config = _prompt_config(
+            settings = prompt_config(
                 config, eval_set.memory_mode, eval_set.num_attempts, eval_set.max_turns
             )
             prompt = build_play_prompt(
                 TrialMemory(observation),
                 rules=env.unwrapped.rules,
                 action_format=env.unwrapped.action_format,
-                config=prompt_config,
+                config=settings,
             )
             env.close()
             texts[(method, eval_set.name)] = json.dumps(prompt.messages)

@@ -3,7 +3,8 @@
 Key families: ``rollout/`` (trial outcomes and behaviour, see
 :func:`lamer_train.evaluation.trial_metrics`, plus reward means and the row count),
 ``advantage/``, ``actor/`` and ``critic/`` (the updates' own metrics), ``time/`` and
-``speed/`` (where the iteration's wall time went).
+``speed/`` (where the iteration's wall time went). :func:`iteration_metrics` puts them
+together; the evaluation's ``eval/`` keys are added by the trainer when one is due.
 """
 
 from __future__ import annotations
@@ -29,6 +30,29 @@ class StepTimes:
     synced: float = 0.0
     """Start of the weight sync to the engine (the updates are done)."""
     update_done: float = 0.0
+
+
+def iteration_metrics(
+    trials: Sequence[Trial],
+    batch: StepBatch,
+    estimate: Advantages,
+    *,
+    num_attempts: int,
+    prompts_over_budget: int,
+    actor: dict[str, float],
+    critic: dict[str, float],
+    stats: RolloutStats,
+    times: StepTimes,
+) -> dict[str, float]:
+    """Every key of one training iteration but ``eval/`` and ``time/iteration_s``:
+    ``actor``/``critic`` are the updates' own metrics (critic: empty without one)."""
+    metrics = rollout_metrics(trials, batch, num_attempts)
+    metrics["rollout/prompts_over_budget"] = float(prompts_over_budget)
+    metrics.update(advantage_metrics(estimate))
+    metrics.update({f"actor/{k}": float(v) for k, v in actor.items()})
+    metrics.update({f"critic/{k}": float(v) for k, v in critic.items()})
+    metrics.update(time_metrics(stats, times))
+    return metrics
 
 
 def rollout_metrics(

@@ -231,3 +231,23 @@ def compute_autocast(device: torch.device, compute_dtype: str) -> torch.autocast
     return torch.autocast(
         device_type=device.type, dtype=torch.bfloat16, enabled=compute_dtype == "bfloat16"
     )
+
+
+def enable_activation_checkpointing(model: torch.nn.Module) -> None:
+    """Recompute every decoder block in the backward pass instead of keeping its
+    activations: transformers' own gradient checkpointing, non-reentrant.
+
+    The block's ``__call__`` (hooks included) runs inside ``torch.utils.checkpoint``, which
+    FSDP2's per-block ``fully_shard`` supports (its pre-backward hook gathers the block's
+    parameters before the recompute), and autocast is replayed as in the forward. Only
+    training-mode forwards are checkpointed; scoring under ``no_grad`` is unchanged.
+    ``model`` is a transformers model or a module holding one as ``backbone`` (the critic).
+    """
+    target = model if hasattr(model, "gradient_checkpointing_enable") else None
+    if target is None:
+        target = getattr(model, "backbone", None)
+    if target is None or not hasattr(target, "gradient_checkpointing_enable"):
+        raise ValueError(
+            f"activation_checkpointing needs a transformers model, got {type(model).__name__}"
+        )
+    target.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

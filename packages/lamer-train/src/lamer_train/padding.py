@@ -68,9 +68,39 @@ def pad_tensors(rows: Sequence[torch.Tensor], width: int, device: torch.device) 
 
 
 def micro_batches(
-    rows: Sequence[int], samples: Sequence[tuple[Sequence[int], ...]], size: int
+    rows: Sequence[int],
+    samples: Sequence[tuple[Sequence[int], ...]],
+    size: int,
+    *,
+    max_tokens: int | None = None,
+    by_length: bool = True,
 ) -> list[list[int]]:
-    """Row indices grouped by total length (less padding), cut into micro-batches of
-    ``size``; ties keep index order, so the split is deterministic."""
-    ordered = sorted(rows, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    """Row indices cut into micro-batches: ``size`` rows each, or, with ``max_tokens``,
+    as many rows as fit in that many padded tokens.
+
+    Rows are first grouped by total length (less padding; ties keep index order, so the
+    split is deterministic), or kept in order with ``by_length=False``. Under a token
+    budget a micro-batch of rows costs ``rows x (P + R)`` tokens in the
+    :func:`pack_rows` layout (``P`` its longest prompt, ``R`` its longest response);
+    rows are added greedily while that stays within ``max_tokens``, and a row longer
+    than the budget forms a micro-batch alone.
+    """
+    ordered = list(rows)
+    if by_length:
+        ordered = sorted(ordered, key=lambda i: (len(samples[i][0]) + len(samples[i][1]), i))
+    if max_tokens is None:
+        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    prompt_width = response_width = 0
+    for index in ordered:
+        prompt, response = len(samples[index][0]), len(samples[index][1])
+        wider_prompt, wider_response = max(prompt_width, prompt), max(response_width, response)
+        if current and (len(current) + 1) * (wider_prompt + wider_response) > max_tokens:
+            chunks.append(current)
+            current, wider_prompt, wider_response = [], prompt, response
+        current.append(index)
+        prompt_width, response_width = wider_prompt, wider_response
+    if current:
+        chunks.append(current)
+    return chunks

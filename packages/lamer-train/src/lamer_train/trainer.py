@@ -2,8 +2,9 @@
 
 One iteration, top to bottom (:meth:`Trainer.train_iteration`):
 
-1. take the next ``tasks_per_iteration`` training seeds (never a held-out one) and play
-   ``group_size`` trials of each with the current policy (:func:`run_trials`);
+1. take the next ``tasks_per_iteration`` training seeds (never a held-out one,
+   :mod:`lamer_train.task_seeds`) and play ``group_size`` trials of each with the
+   current policy (:func:`~lamer_train.async_trials.play_trials`);
 2. flatten the trials once into the row table, a :class:`~lamer_core.StepBatch` (one
    row per response, with its token ids and rollout log-probs);
 3. cross-attempt returns -> invalid-action penalty -> estimator
@@ -13,7 +14,9 @@ One iteration, top to bottom (:meth:`Trainer.train_iteration`):
    (:mod:`lamer_train.critic`) is updated towards the estimator's value targets;
 4. one PPO update of the actor over the rows, then hand the new weights to the engine.
 
-The metrics an iteration logs are assembled in :mod:`lamer_train.iteration_metrics`.
+The parts (model, actor, engine, critic, envs, prompts, eval sets) are built from the
+config in :mod:`lamer_train.components`; the metrics an iteration logs are assembled in
+:mod:`lamer_train.iteration_metrics`.
 
 Every ``eval.every`` iterations the policy plays the held-out tasks of every eval set
 (:mod:`lamer_train.eval_sets`); every ``run.checkpoint_every`` iterations a checkpoint
@@ -22,28 +25,20 @@ lands (see :mod:`lamer_train.checkpoint`).
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import gymnasium
 import numpy as np
-import torch
 from rich.console import Console
 from rich.markup import escape
 
 import lamer_envs
-from lamer_algos import get_estimator, value_targets
-from lamer_core.records import StepBatch, Trial
-from lamer_core.seeding import derive_seed
-from lamer_envs.pool import EnvPool, make_pool
-from lamer_memory.config import PromptConfig
-from lamer_train.actor import Actor
-from lamer_train.advantages import compute_advantages, rollout_batch
+from lamer_core.records import Trial
+from lamer_train.advantages import Advantages, compute_advantages, rollout_batch, update_samples
 from lamer_train.async_trials import play_trials
 from lamer_train.checkpoint import (
     TrainerState,
@@ -51,30 +46,17 @@ from lamer_train.checkpoint import (
     restore_rng_states,
     save_checkpoint,
 )
+from lamer_train.components import build_components
 from lamer_train.config import LaMerConfig
-from lamer_train.critic import Critic, build_value_model, value_metrics
-from lamer_train.engines.factory import build_engine
-from lamer_train.eval_sets import (
-    EvalSet,
-    held_out_seeds,
-    kwargs_key,
-    metrics_by_set,
-    resolve_eval_sets,
-)
-from lamer_train.evaluation import evaluate, grouped_tasks, train_task_seeds
-from lamer_train.iteration_metrics import (
-    StepTimes,
-    advantage_metrics,
-    rollout_metrics,
-    row_advantages,
-    time_metrics,
-)
-from lamer_train.model_factory import load_policy
+from lamer_train.critic import value_metrics
+from lamer_train.eval_sets import metrics_by_set
+from lamer_train.evaluation import evaluate
+from lamer_train.iteration_metrics import StepTimes, iteration_metrics, row_advantages
 from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
-from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.report import RunReport
-from lamer_train.trial_loop import RolloutStats, TrialSettings
+from lamer_train.task_seeds import iteration_tasks
+from lamer_train.trial_loop import RolloutSetup, RolloutStats
 from lamer_train.trial_records import write_trial_records
 from lamer_train.warmup import format_warmup, warmup_examples
 
@@ -90,63 +72,6 @@ class IterationResult:
     """Trials of each eval set (empty when no evaluation was due)."""
     returns: np.ndarray | None = None
     advantages: np.ndarray | None = None
-
-
-@dataclass(slots=True)
-class EvalRunner:
-    """What evaluating one eval set needs: its settings, envs, prompts and trial shape."""
-
-    eval_set: EvalSet
-    pool: EnvPool
-    prompts: MemoryPrompts
-    settings: TrialSettings
-
-
-def make_env_pools(
-    config: LaMerConfig,
-    needs: list[tuple[dict[str, Any], int]],
-    log: Callable[[str], None] | None = None,
-) -> list[EnvPool]:
-    """One pool per distinct env kwargs in ``needs`` (``(kwargs, envs needed)`` pairs),
-    sized for the largest need; returns the pool serving each need, in order. Training
-    and the eval sets that play the training env share one pool."""
-    sizes: dict[str, int] = {}
-    kwargs_of: dict[str, dict[str, Any]] = {}
-    for kwargs, count in needs:
-        key = kwargs_key(kwargs)
-        sizes[key] = max(sizes.get(key, 0), count)
-        kwargs_of[key] = kwargs
-    if log is not None:
-        workers = config.env.num_workers
-        where = f"{workers} worker processes" if workers else "this process"
-        log(f"building {sum(sizes.values())} envs {config.env.id} in {where}")
-    lamer_envs.register_envs()
-    pools = {
-        key: make_pool(config.env.id, size, num_workers=config.env.num_workers, **kwargs_of[key])
-        for key, size in sizes.items()
-    }
-    return [pools[kwargs_key(kwargs)] for kwargs, _ in needs]
-
-
-def set_torch_threads(threads: int) -> None:
-    """0 = one thread per available core (the process's CPU affinity, not the machine's)."""
-    import os
-
-    if threads <= 0:
-        try:
-            threads = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            threads = os.cpu_count() or 1
-    torch.set_num_threads(max(threads, 1))
-
-
-def update_samples(batch: StepBatch) -> list[tuple[np.ndarray, ...]]:
-    """The row table's ``(prompt_ids, response_ids[, rollout_log_probs])`` per row, the
-    actor's and critic's input (the log-probs feed truncated importance sampling)."""
-    columns = [batch.prompt_ids, batch.response_ids]
-    if batch.rollout_log_probs is not None:
-        columns.append(batch.rollout_log_probs)
-    return list(zip(*columns, strict=True))
 
 
 class Trainer:
@@ -167,74 +92,17 @@ class Trainer:
         """``eval_sets``: evaluate only these sets (default: every configured set)."""
         self.config = config
         self.run_dir = Path(run_dir)
-        log = log or (lambda line: None)
-        set_torch_threads(config.run.torch_threads)
-        seed = config.seed
-
-        log(f"building the model: {config.model.name_or_path} on {config.run.device}")
-        model, tokenizer = load_policy(config.model, seed=derive_seed(seed, "model-init"))
-        model.to(config.run.device)
-        parameters = sum(p.numel() for p in model.parameters())
-        log(f"model ready: {parameters / 1e6:.1f}M parameters")
-        ref_model = None
-        if config.actor.kl_coef > 0:
-            ref_model = copy.deepcopy(model).eval().requires_grad_(False)
-        self.tokenizer = tokenizer
-        compute_dtype = config.model.compute_dtype
-        self.actor = Actor(model, config.actor, ref_model=ref_model, compute_dtype=compute_dtype)
-        # hf: shares the actor's module (and its autocast); vllm: its own copy, synced.
-        self.engine = build_engine(config, model, tokenizer)
-
-        trial = config.trial
-        count_tokens = tokenizer_counter(tokenizer)
-        self.train_prompts = MemoryPrompts(
-            _prompt_config(config, trial.memory_mode, trial.num_attempts),
-            reflection_style=trial.reflection_style,
-            count_tokens=count_tokens,
-        )
-        self.train_settings = TrialSettings(
-            num_attempts=trial.num_attempts,
-            max_turns=config.env.max_turns,
-            reflection=trial.reflection,
-        )
-        chosen = resolve_eval_sets(config, eval_sets)
-        pools = make_env_pools(
-            config,
-            [(config.env.kwargs, trial.tasks_per_iteration * trial.group_size)]
-            + [(s.env_kwargs, s.num_trials) for s in chosen],
-            log,
-        )
-        self.envs = pools[0]
-        self.eval_runners = [
-            EvalRunner(
-                eval_set=s,
-                pool=pool,
-                prompts=MemoryPrompts(
-                    _prompt_config(config, s.memory_mode, s.num_attempts, s.max_turns),
-                    reflection_style=trial.reflection_style,
-                    count_tokens=count_tokens,
-                ),
-                settings=TrialSettings(
-                    num_attempts=s.num_attempts, max_turns=s.max_turns, reflection=s.reflection
-                ),
-            )
-            for s, pool in zip(chosen, pools[1:], strict=True)
-        ]
-        # Every configured set's seeds, not only the chosen ones: training seeds do not
-        # depend on which sets a command evaluates.
-        self.held_out = held_out_seeds(config)
-        self.estimator = get_estimator(config.algorithm.estimator)
-        # An estimator that learns from values (GAE) switches the critic on.
-        self.critic: Critic | None = None
-        if value_targets(self.estimator) is not None:
-            self.critic = Critic(
-                build_value_model(model, config.critic, seed=derive_seed(seed, "critic-init")),
-                config.critic,
-                mini_batch_size=config.actor.mini_batch_size,
-                micro_batch_size=config.actor.micro_batch_size,
-                pad_id=self.actor.pad_id,
-                compute_dtype=compute_dtype,
-            )
+        parts = build_components(config, log or (lambda line: None), eval_sets)
+        self.tokenizer = parts.tokenizer
+        self.actor = parts.actor
+        self.engine = parts.engine
+        self.estimator = parts.estimator
+        self.critic = parts.critic
+        self.train_prompts = parts.train_prompts
+        self.train_settings = parts.train_settings
+        self.envs = parts.envs
+        self.eval_runners = parts.eval_runners
+        self.held_out = parts.held_out
         self.state = TrainerState(iteration=0, data_position=0)
         self.skip_guard = SkipGuard(config.run.max_consecutive_skipped_updates)
         self.notices: list[str] = []  # lines for the console (skipped updates, ...)
@@ -277,26 +145,6 @@ class Trainer:
         self.state = loaded.state
 
     # -- one iteration ---------------------------------------------------------------
-    def rollout(self, iteration: int, on_wave=None) -> tuple[list[Trial], RolloutStats]:
-        """Play this iteration's training trials."""
-        trial = self.config.trial
-        seeds = train_task_seeds(
-            self.config.seed, self.state.data_position, trial.tasks_per_iteration, self.held_out
-        )
-        tasks = grouped_tasks(seeds, trial.group_size)
-        return play_trials(
-            self.envs,
-            tasks,
-            self.engine,
-            self.train_prompts,
-            self.train_settings,
-            trial.sampling,
-            schedule=trial.schedule,
-            run_seed=self.config.seed,
-            seed_key=("rollout", iteration),
-            on_wave=on_wave,
-        )
-
     def train_iteration(
         self, iteration: int, progress: IterationProgress | None = None
     ) -> IterationResult:
@@ -304,17 +152,11 @@ class Trainer:
         evaluation when it is due."""
         progress = progress or IterationProgress(None)
         times = StepTimes(started=time.perf_counter())
-        trial = self.config.trial
 
         # 1. This iteration's task seeds, played with the current policy.
-        progress.phase(
-            "rollout", iteration + 1, trial.tasks_per_iteration * trial.group_size, "trials"
-        )
         over_budget = self.train_prompts.over_budget
-        trials, stats = self.rollout(iteration, on_wave=progress.advance)
+        trials, stats = self.rollout(iteration, progress)
         times.rollout_done = time.perf_counter()
-        if self.train_prompts.over_budget and not over_budget:  # said once per run
-            self.notices.append(self.train_prompts.budget_warning())
 
         # 2. One row table: a row per response, with its token ids and rollout log-probs.
         batch = rollout_batch(trials)
@@ -327,32 +169,23 @@ class Trainer:
         times.advantages_done = time.perf_counter()
 
         # 4. Critic and actor updates, then the new weights to the engine.
-        progress.phase(
-            "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
-        )
-        sleep = getattr(self.engine, "sleep", None)
-        if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
-            sleep()
-        critic_metrics: dict[str, float] = {}
-        if self.critic is not None and values is not None:
-            targets = estimate.value_targets
-            critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
-            critic_metrics.update(self.critic.update(samples, values, targets))
-        actor_metrics = self.actor.update(samples, estimate.advantages, on_step=progress.advance)
-        self.notices += self.skip_guard.after_update(
-            iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
-        )
+        actor_metrics, critic_metrics = self.update(iteration, samples, estimate, values, progress)
         times.synced = time.perf_counter()
         self.engine.load_weights(self.actor.model.state_dict())
         times.update_done = time.perf_counter()
-        self.state.data_position += trial.tasks_per_iteration
+        self.state.data_position += self.config.trial.tasks_per_iteration
 
-        metrics = rollout_metrics(trials, batch, trial.num_attempts)
-        metrics["rollout/prompts_over_budget"] = float(self.train_prompts.over_budget - over_budget)
-        metrics.update(advantage_metrics(estimate))
-        metrics.update({f"actor/{k}": float(v) for k, v in actor_metrics.items()})
-        metrics.update({f"critic/{k}": float(v) for k, v in critic_metrics.items()})
-        metrics.update(time_metrics(stats, times))
+        metrics = iteration_metrics(
+            trials,
+            batch,
+            estimate,
+            num_attempts=self.config.trial.num_attempts,
+            prompts_over_budget=self.train_prompts.over_budget - over_budget,
+            actor=actor_metrics,
+            critic=critic_metrics,
+            stats=stats,
+            times=times,
+        )
         result = IterationResult(
             metrics=metrics,
             trials=trials,
@@ -368,13 +201,74 @@ class Trainer:
         self.state.iteration = iteration + 1
         return result
 
+    def rollout(
+        self, iteration: int, progress: IterationProgress | None = None
+    ) -> tuple[list[Trial], RolloutStats]:
+        """Play this iteration's training trials (step 1)."""
+        progress = progress or IterationProgress(None)
+        tasks = iteration_tasks(self.config, self.state.data_position, self.held_out)
+        progress.phase("rollout", iteration + 1, len(tasks), "trials")
+        over_budget = self.train_prompts.over_budget
+        setup = RolloutSetup(
+            self.envs,
+            self.engine,
+            self.train_prompts,
+            self.train_settings,
+            self.config.trial.sampling,
+        )
+        played = play_trials(
+            setup,
+            tasks,
+            schedule=self.config.trial.schedule,
+            run_seed=self.config.seed,
+            seed_key=("rollout", iteration),
+            on_wave=progress.advance,
+        )
+        if self.train_prompts.over_budget and not over_budget:  # said once per run
+            self.notices.append(self.train_prompts.budget_warning())
+        return played
+
+    def update(
+        self,
+        iteration: int,
+        samples: list[tuple[np.ndarray, ...]],
+        estimate: Advantages,
+        values: np.ndarray | None,
+        progress: IterationProgress,
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The critic's update (when one is trained) and the actor's PPO update on the
+        rows (step 4); returns the actor's and the critic's metrics."""
+        progress.phase(
+            "update", iteration + 1, self.actor.planned_steps(samples), "optimizer steps"
+        )
+        sleep = getattr(self.engine, "sleep", None)
+        if sleep is not None:  # vLLM on GPU: free the KV cache while the actor trains
+            sleep()
+        critic_metrics: dict[str, float] = {}
+        if self.critic is not None and values is not None:
+            targets = estimate.value_targets
+            critic_metrics = value_metrics(values, targets, estimate.inputs.response_mask)
+            critic_metrics.update(self.critic.update(samples, values, targets))
+        actor_metrics = self.actor.update(samples, estimate.advantages, on_step=progress.advance)
+        self.notices += self.skip_guard.after_update(
+            iteration, actor_metrics, self.actor.skip_reasons, self.actor.model.named_parameters()
+        )
+        return actor_metrics, critic_metrics
+
+    # -- evaluation and checkpoints: when they are due ------------------------------
     @property
     def num_eval_trials(self) -> int:
         """Trials of one evaluation, all eval sets together."""
         return sum(r.eval_set.num_trials for r in self.eval_runners)
 
     def eval_due(self, iteration: int) -> bool:
-        every = self.config.eval.every
+        return self._due(iteration, self.config.eval.every)
+
+    def checkpoint_due(self, iteration: int) -> bool:
+        return self._due(iteration, self.config.run.checkpoint_every)
+
+    def _due(self, iteration: int, every: int) -> bool:
+        """Every ``every`` iterations, and after the last one."""
         return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
     def evaluate(
@@ -388,25 +282,20 @@ class Trainer:
             name = runner.eval_set.name
             if progress is not None:
                 progress.phase(f"eval {name}", iteration, runner.eval_set.num_trials, "trials")
+            setup = RolloutSetup(
+                runner.pool, self.engine, runner.prompts, runner.settings, self.config.eval.sampling
+            )
             set_metrics, trials[name], _ = evaluate(
-                self.engine,
-                runner.pool,
-                runner.prompts,
+                setup,
                 set_name=name,
                 run_seed=self.config.seed,
                 num_tasks=runner.eval_set.num_tasks,
                 group_size=runner.eval_set.group_size,
-                settings=runner.settings,
-                sampling=self.config.eval.sampling,
                 schedule=self.config.trial.schedule,
                 on_wave=progress.advance if progress else None,
             )
             metrics.update(set_metrics)
         return metrics, trials
-
-    def checkpoint_due(self, iteration: int) -> bool:
-        every = self.config.run.checkpoint_every
-        return (iteration + 1) % every == 0 or iteration + 1 == self.config.run.iterations
 
     def warmup(self, on_step: Callable[[int, int], None] | None = None) -> list[float]:
         """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
@@ -451,7 +340,10 @@ class Trainer:
                 number = index + 1  # iterations count from 1 in every output
                 progress.iteration_started()
                 result = self.train_iteration(index, progress)
-                self._record(result, number, report, progress)
+                self._log(result, number, report)
+                if number % self.config.run.samples_every == 0 or number == 1:
+                    self._write_samples(report, number, result)
+                self._print(result, number, progress)
                 if self.checkpoint_due(index):
                     self.save()
                 progress.iteration_done(number)
@@ -480,34 +372,32 @@ class Trainer:
         metrics, trials = self.evaluate(progress, 0)
         extra["eval_start"] = metrics
         report.log(0, metrics)
-        for name, set_trials in trials.items():
-            report.write_samples(
-                f"eval_iter_000000_{name}",
-                set_trials,
-                iteration=0,
-                read_reflection=self._reflection,
-            )
-            write_trial_records(
-                self.run_dir, f"eval_iter_000000_{name}", set_trials, self._reflection
-            )
+        self._write_eval_trials(0, trials)
+        self._write_samples(report, 0, IterationResult(metrics, trials=[], eval_trials=trials))
         total = self.config.run.iterations
         progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
 
-    def _record(
-        self, result: IterationResult, number: int, report: RunReport, progress: IterationProgress
-    ) -> None:
-        """Metrics, samples (every ``run.samples_every`` iterations and the first) and the
-        console lines of iteration ``number``."""
+    def _log(self, result: IterationResult, number: int, report: RunReport) -> None:
+        """Iteration ``number``'s metrics; its eval metrics are kept for the summary."""
         report.log(number, result.metrics)
         if result.eval_trials:
             self.state.extra["eval_last"] = {
                 k: v for k, v in result.metrics.items() if k.startswith("eval/")
             }
-        for name, set_trials in result.eval_trials.items():  # every trial, every evaluation
+        self._write_eval_trials(number, result.eval_trials)
+
+    def _write_eval_trials(self, number: int, eval_trials: dict[str, list[Trial]]) -> None:
+        """Every trial of each eval set evaluated at iteration ``number`` (0: before
+        training), as JSONL under ``eval_trials/`` (:mod:`lamer_train.trial_records`)."""
+        for name, set_trials in eval_trials.items():
             write_trial_records(
                 self.run_dir, f"eval_iter_{number:06d}_{name}", set_trials, self._reflection
             )
-        if number % self.config.run.samples_every == 0 or number == 1:
+
+    def _write_samples(self, report: RunReport, number: int, result: IterationResult) -> None:
+        """The trials of iteration ``number`` (0: only the evaluation before training)
+        with their returns and advantages, and each eval set's trials."""
+        if number > 0:
             report.write_samples(
                 f"iter_{number:06d}",
                 result.trials,
@@ -516,13 +406,16 @@ class Trainer:
                 advantages=result.advantages,
                 read_reflection=self._reflection,
             )
-            for name, set_trials in result.eval_trials.items():
-                report.write_samples(
-                    f"eval_iter_{number:06d}_{name}",
-                    set_trials,
-                    iteration=number,
-                    read_reflection=self._reflection,
-                )
+        for name, set_trials in result.eval_trials.items():
+            report.write_samples(
+                f"eval_iter_{number:06d}_{name}",
+                set_trials,
+                iteration=number,
+                read_reflection=self._reflection,
+            )
+
+    def _print(self, result: IterationResult, number: int, progress: IterationProgress) -> None:
+        """Iteration ``number``'s console line, then any notices it raised."""
         progress.print(summary_line(number, self.config.run.iterations, result.metrics))
         for line in self.notices:
             progress.print(f"[yellow]{escape(line)}[/]")
@@ -553,15 +446,3 @@ class RunSummary:
     run_dir: Path
     eval_start: dict[str, float] | None
     eval_end: dict[str, float] | None
-
-
-def _prompt_config(
-    config: LaMerConfig, mode: str, num_attempts: int, max_turns: int | None = None
-) -> PromptConfig:
-    return PromptConfig(
-        mode=mode,
-        history_window=config.trial.history_window,
-        max_turns=config.env.max_turns if max_turns is None else max_turns,
-        num_attempts=num_attempts,
-        max_prompt_tokens=config.trial.max_prompt_tokens,
-    )

@@ -95,6 +95,20 @@ class TrialSettings:
     reflection: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RolloutSetup:
+    """What playing a batch of trials needs besides its tasks and sampling seeds: the
+    same for both schedules (:func:`run_trials`, and
+    :func:`lamer_train.async_trials.run_trials_async`)."""
+
+    pool: EnvPool
+    """Env ``i`` plays task ``i``; needs at least as many envs as tasks."""
+    engine: Engine
+    prompts: PromptBuilder
+    settings: TrialSettings
+    sampling: SamplingConfig
+
+
 @dataclass(slots=True)
 class RolloutStats:
     """Where the time of a rollout went, and how much was generated."""
@@ -137,22 +151,19 @@ def listed_actions(info: dict) -> list[str] | None:
 
 
 def run_trials(
-    pool: EnvPool,
+    setup: RolloutSetup,
     tasks: Sequence[Task],
-    engine: Engine,
-    prompts: PromptBuilder,
-    settings: TrialSettings,
-    sampling: SamplingConfig,
     wave_seed: Callable[[int], int],
     on_wave: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Trial], RolloutStats]:
-    """Play every task to the end of its trial; returns the trials (trajectory id = index
+    """Play every task to the end of its trial; returns the trials (trial id = index
     in ``tasks``) and the rollout's time split.
 
-    Env ``i`` of ``pool`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's sampling
-    seed of wave ``w`` (so a rollout is reproducible from the run seed). ``on_wave(finished,
-    total)`` is called after every wave (progress display).
+    Env ``i`` of ``setup.pool`` plays ``tasks[i]``; ``wave_seed(w)`` is the engine's
+    sampling seed of wave ``w`` (so a rollout is reproducible from the run seed).
+    ``on_wave(finished, total)`` is called after every wave (progress display).
     """
+    pool, engine, prompts, settings = setup.pool, setup.engine, setup.prompts, setup.settings
     if pool.num_envs < len(tasks):
         raise ValueError(f"run_trials: {len(tasks)} tasks but only {pool.num_envs} envs")
     stats = RolloutStats()
@@ -170,7 +181,7 @@ def run_trials(
         stats.prompt_s += time.perf_counter() - start
 
         start = time.perf_counter()
-        completions = engine.generate(messages, sampling, seed=wave_seed(wave))
+        completions = engine.generate(messages, setup.sampling, seed=wave_seed(wave))
         stats.generation_s += time.perf_counter() - start
         if len(completions) != len(active):
             raise RuntimeError(
@@ -189,14 +200,7 @@ def run_trials(
                 [completions[k].text for k in plays], [active[k].env for k in plays]
             )
             for j, k in enumerate(plays):
-                step = (
-                    results.observations[j],
-                    results.rewards[j],
-                    results.terminated[j],
-                    results.truncated[j],
-                    results.infos[j],
-                )
-                _play_turn(active[k], messages[k], completions[k], step, settings)
+                _play_turn(active[k], messages[k], completions[k], results[j], settings)
         for k in reflects:
             _reflect_turn(active[k], messages[k], completions[k], prompts)
         _restart(pool, [inst for inst in active if inst.next_step == "restart"])
