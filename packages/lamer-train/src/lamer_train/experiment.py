@@ -11,7 +11,7 @@ Layout::
     <output_dir>/<name>/
       spec.yaml              the spec as run
       cells/<method>-seed<k>/  one run folder per cell (config.yaml, metrics.jsonl, ...)
-      cell_times.json        wall seconds spent in each cell (summed over invocations)
+      cells/<method>-seed<k>.wall_s   wall seconds spent in that cell (summed over runs)
       report.md, *.png       the report
 
 A cell's config is layered: its method's config file (or the spec's ``config``) <- the
@@ -39,7 +39,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lamer_train.config import ConfigError, LaMerConfig, format_validation_error, load_config
+from lamer_train.config import (
+    ConfigError,
+    LaMerConfig,
+    config_to_yaml,
+    format_validation_error,
+    load_config,
+)
 from lamer_train.eval_sets import resolve_eval_sets
 from lamer_train.progress import format_duration
 from lamer_train.run_config import CONFIG_FILE, load_run_config
@@ -47,7 +53,8 @@ from lamer_train.run_config import CONFIG_FILE, load_run_config
 #: Shipped experiment specs (package data): ``lamer-train experiment minesweeper_small``.
 SHIPPED_SPECS = Path(__file__).parent / "experiment_specs"
 CELLS = "cells"
-CELL_TIMES = "cell_times.json"
+WALL_SECONDS = ".wall_s"
+"""Suffix of ``cells/<cell>.wall_s``: wall seconds spent in that cell, summed over runs."""
 SUMMARY = "eval_summary.json"
 
 
@@ -310,9 +317,9 @@ def cell_status(experiment: Experiment, cell: Cell) -> str:
     if not (run_dir / CONFIG_FILE).is_file():
         return "new"
     stored = load_run_config(run_dir)
-    if stored.model_dump(exclude={"run": {"progress"}}) != cell.config.model_dump(
-        exclude={"run": {"progress"}}
-    ):
+    # How a cell is shown and how many threads it uses may change between invocations.
+    ignored = {"run": {"progress", "torch_threads"}}
+    if stored.model_dump(exclude=ignored) != cell.config.model_dump(exclude=ignored):
         raise ConfigError(
             f"cell {cell.name} in {run_dir} was run with another config than the spec now "
             "gives; use a new experiment name (or remove that cell's folder to rerun it)"
@@ -320,14 +327,16 @@ def cell_status(experiment: Experiment, cell: Cell) -> str:
     return "done" if (run_dir / SUMMARY).is_file() else "partial"
 
 
-def _cell_arguments(experiment: Experiment, cell: Cell, status: str, spec_path: Path) -> list[str]:
+def _cell_arguments(experiment: Experiment, cell: Cell, status: str) -> list[str]:
     run_dir = experiment.cell_dir(cell)
     if status == "partial":
-        return ["--resume", str(run_dir)]
+        run = cell.config.run
+        return [
+            "--resume", str(run_dir),
+            f"run.torch_threads={run.torch_threads}", f"run.progress={str(run.progress).lower()}",
+        ]  # fmt: skip
     # The resolved config, written once so the fresh run reads exactly what was checked.
     config_path = experiment.folder / CELLS / f"{cell.name}.yaml"
-    from lamer_train.config import config_to_yaml
-
     config_path.write_text(config_to_yaml(cell.config), encoding="utf-8")
     return ["--config", str(config_path)]
 
@@ -341,28 +350,43 @@ def machine_description() -> str:
     return f"{cores} CPU cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
+def cell_times(experiment: Experiment) -> dict[str, float]:
+    """Wall seconds spent in each cell so far (summed over invocations)."""
+    times = {}
+    for cell in experiment.cells:
+        path = experiment.folder / CELLS / f"{cell.name}{WALL_SECONDS}"
+        if path.is_file():
+            times[cell.name] = float(path.read_text(encoding="utf-8"))
+    return times
+
+
 def run_experiment(
     experiment: Experiment,
     run_cell: Callable[[list[str]], int],
     log: Callable[[str], None] = print,
-) -> dict[str, float]:
+    seeds: list[int] | None = None,
+) -> None:
     """Train every unfinished cell (``run_cell(lamer-train arguments) -> exit code``), in
-    seed-major order so that a partial experiment has every method of the first seeds;
-    returns the wall seconds per cell (summed over invocations)."""
+    seed-major order so that a partial experiment has every method of the first seeds.
+    ``seeds``: only the cells of these seeds (e.g. one process or machine per seed;
+    each cell keeps its own files, so such runs do not interfere)."""
     folder = experiment.folder
     (folder / CELLS).mkdir(parents=True, exist_ok=True)
     (folder / "spec.yaml").write_text(experiment.spec_text, encoding="utf-8")
-    times_path = folder / CELL_TIMES
-    times = json.loads(times_path.read_text()) if times_path.is_file() else {}
-    order = sorted(experiment.cells, key=lambda c: (experiment.spec.seeds.index(c.seed),))
+    spec_seeds = experiment.spec.seeds
+    order = sorted(
+        (c for c in experiment.cells if seeds is None or c.seed in seeds),
+        key=lambda c: spec_seeds.index(c.seed),
+    )
     total = len(order)
     statuses = {cell.name: cell_status(experiment, cell) for cell in order}
-    todo = [c for c in order if statuses[c.name] != "done"]
+    known = cell_times(experiment)
+    durations = [known[c.name] for c in order if statuses[c.name] == "done" and c.name in known]
     log(
         f"experiment {folder}: {total} cells ({len(experiment.spec.methods)} methods x "
-        f"{len(experiment.spec.seeds)} seeds), {total - len(todo)} already done"
+        f"{total // len(experiment.spec.methods)} seeds), "
+        f"{sum(s == 'done' for s in statuses.values())} already done"
     )
-    run_this_time: list[float] = []
     for number, cell in enumerate(order, start=1):
         status = statuses[cell.name]
         head = f"cell {number}/{total} {cell.name}"
@@ -371,26 +395,25 @@ def run_experiment(
             continue
         remaining = sum(1 for c in order[number - 1 :] if statuses[c.name] != "done")
         eta = ""
-        if run_this_time:
-            eta = f", ETA {format_duration(remaining * sum(run_this_time) / len(run_this_time))}"
+        if durations:  # finished cells' mean wall time
+            eta = f", ETA {format_duration(remaining * sum(durations) / len(durations))}"
         log(f"{head}: {'resuming' if status == 'partial' else 'training'}{eta}")
         started = time.perf_counter()
-        code = run_cell(_cell_arguments(experiment, cell, status, folder))
+        code = run_cell(_cell_arguments(experiment, cell, status))
         spent = time.perf_counter() - started
-        times[cell.name] = times.get(cell.name, 0.0) + spent
-        times_path.write_text(json.dumps(times, indent=2), encoding="utf-8")
+        path = folder / CELLS / f"{cell.name}{WALL_SECONDS}"
+        path.write_text(f"{cell_times(experiment).get(cell.name, 0.0) + spent:.1f}\n")
         if code != 0:
             raise RuntimeError(
                 f"{head} failed (exit code {code}); rerun the same command to resume it"
             )
-        run_this_time.append(spent)
+        durations.append(spent)
         log(f"{head}: finished in {format_duration(spent)}")
-    return times
 
 
 # -- command line ---------------------------------------------------------------------------
 def main(argv: list[str]) -> int:
-    """``lamer-train experiment <spec> [overrides] [--report-only]``."""
+    """``lamer-train experiment <spec> [overrides] [--report-only] [--seeds 0,1]``."""
     import argparse
     import shlex
 
@@ -412,7 +435,13 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="write the report from the cells run so far, train nothing",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--seeds",
+        type=lambda text: [int(v) for v in text.split(",")],
+        help="train only the cells of these spec seeds, e.g. 0,2 (one process or machine "
+        "per seed); the report covers every cell",
+    )
+    args = parser.parse_intermixed_args(argv)  # overrides before or after the options
     console = Console()
     # The command that trains it (the same with or without --report-only).
     command = shlex.join(["lamer-train", "experiment", *(a for a in argv if a != "--report-only")])
@@ -423,11 +452,17 @@ def main(argv: list[str]) -> int:
                 raise ConfigError(f"--report-only: no cells have run in {experiment.folder} yet")
             for cell in experiment.cells:
                 cell_status(experiment, cell)  # a cell run with another config stops here
-            times_path = experiment.folder / CELL_TIMES
-            times = json.loads(times_path.read_text()) if times_path.is_file() else {}
         else:
-            times = run_experiment(
-                experiment, cli.main, log=lambda line: console.print(line, soft_wrap=True)
+            unknown = sorted(set(args.seeds or []) - set(experiment.spec.seeds))
+            if unknown:
+                raise ConfigError(
+                    f"--seeds: {unknown} not in the spec's seeds {experiment.spec.seeds}"
+                )
+            run_experiment(
+                experiment,
+                cli.main,
+                log=lambda line: console.print(line, soft_wrap=True),
+                seeds=args.seeds,
             )
     except ConfigError as error:
         cli._print_error("config error", error)
@@ -437,6 +472,6 @@ def main(argv: list[str]) -> int:
         return 1
     from lamer_train.experiment_report import write_report
 
-    path = write_report(experiment, command, times)
+    path = write_report(experiment, command, cell_times(experiment))
     console.print(f"report: {path}", soft_wrap=True)
     return 0
