@@ -57,7 +57,7 @@ def plot_learning_curves(
 
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
     for ax, (key, title, unit) in zip(axes[0], panels, strict=True):
-        for method, cells in by_method.items():
+        for index, (method, cells) in enumerate(by_method.items()):
             if not cells:
                 continue
             metric = key
@@ -76,10 +76,10 @@ def plot_learning_curves(
             xs, means, lows, highs = _curve(cells, metric)
             if not xs:
                 continue
-            (line,) = ax.plot(
-                xs, means, marker="o", markersize=3, label=f"{method} (n={len(cells)})"
-            )
-            ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.2)
+            color = f"C{index}"  # one color per method in every figure
+            label = f"{method} (n={len(cells)})"
+            ax.plot(xs, means, marker="o", markersize=3, color=color, label=label)
+            ax.fill_between(xs, lows, highs, color=color, alpha=0.2)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("iteration (0 = before training)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -116,14 +116,13 @@ def plot_pass_at_k(
             ]
             xs = [k + 0.06 * (offset - 1) for k in ks]
             errors = [0.0 if i.half_width is None else i.half_width for i in end]
-            bars = ax.errorbar(
+            ax.errorbar(
                 xs, [i.mean for i in end], yerr=errors, marker="o", capsize=3,
-                label=f"{method} (n={len(cells)})",
+                color=f"C{offset}", label=f"{method} (n={len(cells)})",
             )  # fmt: skip
             if any(i.n for i in start):
                 ax.plot(
-                    xs, [i.mean for i in start], linestyle=":", color=bars[0].get_color(),
-                    alpha=0.7,
+                    xs, [i.mean for i in start], linestyle=":", color=f"C{offset}", alpha=0.7
                 )  # fmt: skip
         ax.set_title(f"{set_name}: after training (dotted: before)", fontsize=9)
         ax.set_xticks(ks, [f"pass@{k}" for k in ks])
@@ -149,15 +148,16 @@ def _bars(
     panels = [(s, m, label, unit) for m, label, unit in metrics for s in set_names]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.2), squeeze=False)
     for ax, (set_name, metric, label, unit) in zip(axes[0], panels, strict=True):
-        names, means, errors = [], [], []
-        for method, cells in done.items():
+        names, means, errors, colors = [], [], [], []
+        for index, (method, cells) in enumerate(done.items()):
             interval = t_interval(list(metric_over_seeds(cells, set_name, metric).values()))
             if interval.n == 0:
                 continue
             names.append(method)
             means.append(interval.mean)
             errors.append(0.0 if interval.half_width is None else interval.half_width)
-        ax.bar(names, means, yerr=errors, capsize=4, color=[f"C{i}" for i in range(len(names))])
+            colors.append(f"C{index}")  # one color per method in every figure
+        ax.bar(names, means, yerr=errors, capsize=4, color=colors)
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_title(f"{set_name}: {label}", fontsize=9)
         ax.set_ylabel(unit)
