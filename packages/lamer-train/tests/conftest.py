@@ -53,6 +53,23 @@ def tokenizer():
 
 
 @pytest.fixture(scope="session")
+def encode_rows(tokenizer) -> Callable[[list[tuple[str, str]]], list[tuple[list[int], list[int]]]]:
+    """``encode_rows([(prompt, response), ...])``: each pair's token ids (no special
+    tokens added), as the ``(prompt_ids, response_ids)`` rows the actor and critic take."""
+
+    def encode(pairs: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        return [
+            (
+                tokenizer.encode(prompt, add_special_tokens=False),
+                tokenizer.encode(response, add_special_tokens=False),
+            )
+            for prompt, response in pairs
+        ]
+
+    return encode
+
+
+@pytest.fixture(scope="session")
 def build_model(tokenizer) -> Callable[..., object]:
     """``build_model(seed=0, **changes)``: a fresh tiny model (``changes`` update
     :data:`TINY_MODEL`, e.g. ``tiny_num_layers=1``)."""

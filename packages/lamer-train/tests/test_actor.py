@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 
 import numpy as np
 import pytest
@@ -13,18 +12,16 @@ from lamer_train.actor import Actor, ActorConfig
 from lamer_train.engines.base import SamplingConfig
 from lamer_train.engines.hf import HFEngine
 
-
-def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    return [
-        (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
-        (ids("Solve the puzzle."), ids("<action>left</action><|im_end|>")),
-        (
-            ids("Reflect on the last attempt, which failed after pushing the box into a corner."),
-            ids("Avoid corners."),
-        ),
-        (ids("Short."), ids("down")),
-    ]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Solve the puzzle. State: box at 2,3.", "<action>up</action>"),
+    ("Solve the puzzle.", "<action>left</action><|im_end|>"),
+    (
+        "Reflect on the last attempt, which failed after pushing the box into a corner.",
+        "Avoid corners.",
+    ),
+    ("Short.", "down"),
+]
 
 
 def test_compute_log_probs_match_engine_sampling_log_probs(model, tokenizer):
@@ -43,8 +40,8 @@ def test_compute_log_probs_match_engine_sampling_log_probs(model, tokenizer):
         assert log_probs.tolist() == pytest.approx(completion.log_probs, abs=1e-4)
 
 
-def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, tokenizer):
-    samples = _samples(tokenizer)
+def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, encode_rows):
+    samples = encode_rows(ROWS)
     together = Actor(model, ActorConfig(micro_batch_size=4, mini_batch_size=4)).compute_log_probs(
         samples
     )
@@ -55,10 +52,12 @@ def test_log_probs_of_a_row_do_not_depend_on_its_micro_batch(model, tokenizer):
         assert torch.allclose(a, b, atol=1e-5)
 
 
-def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage(model, tokenizer):
+def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage(
+    model, encode_rows
+):
     """With old log-probs recomputed from the same weights, r = 1 on the first step, so
     the token-mean loss is -sum_i(A_i * len_i) / sum_i(len_i): the hand-computed broadcast."""
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, -0.5, 2.0, 0.0])
     actor = Actor(model, ActorConfig(lr=1e-4, mini_batch_size=4, micro_batch_size=2))
     metrics = actor.update(samples, advantages)
@@ -76,8 +75,8 @@ def test_first_update_step_sees_ratio_one_and_loss_is_minus_token_mean_advantage
 @pytest.mark.parametrize(
     "loss_agg_mode", ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
 )
-def test_gradient_accumulation_equals_one_big_batch(build_model, tokenizer, loss_agg_mode):
-    samples = _samples(tokenizer)
+def test_gradient_accumulation_equals_one_big_batch(build_model, encode_rows, loss_agg_mode):
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, -0.5, 2.0, -1.0])
     grads = []
     for micro in (1, 4):
@@ -96,10 +95,10 @@ def test_gradient_accumulation_equals_one_big_batch(build_model, tokenizer, loss
     assert (grads[0] - grads[1]).abs().max() <= 1e-4 * scale  # float32 summation order only
 
 
-def test_prompt_tokens_get_no_gradient_signal(build_model, tokenizer):
+def test_prompt_tokens_get_no_gradient_signal(build_model, encode_rows):
     """Changing a row's prompt-only padding/partners must not change its response loss:
     rows with zero advantage contribute nothing, so only row 0's response drives grads."""
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, 0.0, 0.0, 0.0])
     model = build_model(seed=0)
     actor = Actor(model, ActorConfig(mini_batch_size=4, micro_batch_size=4))
@@ -118,9 +117,9 @@ def test_prompt_tokens_get_no_gradient_signal(build_model, tokenizer):
     assert (together - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
-def test_updates_raise_log_prob_of_positive_advantage_response(build_model, tokenizer):
+def test_updates_raise_log_prob_of_positive_advantage_response(build_model, encode_rows):
     model = build_model(seed=0)
-    samples = _samples(tokenizer)[:2]
+    samples = encode_rows(ROWS)[:2]
     actor = Actor(
         model, ActorConfig(lr=3e-3, mini_batch_size=2, micro_batch_size=2, weight_decay=0.0)
     )
@@ -132,20 +131,20 @@ def test_updates_raise_log_prob_of_positive_advantage_response(build_model, toke
     assert after[1] < before[1] - 0.5
 
 
-def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(build_model, tokenizer):
+def test_kl_to_a_frozen_reference_starts_at_zero_and_needs_a_reference(build_model, encode_rows):
     model = build_model(seed=0)
     with pytest.raises(ValueError, match="ref_model"):
         Actor(model, ActorConfig(kl_coef=0.1))
     actor = Actor(model, ActorConfig(kl_coef=0.1, lr=1e-3), ref_model=copy.deepcopy(model))
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     first = actor.update(samples, [1.0, -1.0, 0.5, 0.0])
     assert first["kl"] == pytest.approx(0.0, abs=1e-6)
     second = actor.update(samples, [1.0, -1.0, 0.5, 0.0])
     assert second["kl"] > 0
 
 
-def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_state_dict_round_trip_continues_identically(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     config = ActorConfig(lr=1e-3, mini_batch_size=2, micro_batch_size=2, shuffle=True, seed=3)
     actor = Actor(build_model(seed=0), config)
     actor.update(samples, [1.0, -1.0, 0.5, 0.0])
@@ -161,8 +160,8 @@ def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
         assert torch.equal(a, b), name
 
 
-def test_rows_with_empty_responses_are_skipped(model, tokenizer):
-    samples = _samples(tokenizer)
+def test_rows_with_empty_responses_are_skipped(model, encode_rows):
+    samples = encode_rows(ROWS)
     samples[1] = (samples[1][0], [])
     metrics = Actor(model, ActorConfig(mini_batch_size=4, micro_batch_size=2)).update(
         samples, [1.0, 5.0, -1.0, 0.0]
@@ -171,9 +170,9 @@ def test_rows_with_empty_responses_are_skipped(model, tokenizer):
     assert Actor(model, ActorConfig()).update([(samples[0][0], [])], [1.0])["optimizer_steps"] == 0
 
 
-def test_bad_update_inputs_raise_clear_errors(model, tokenizer):
+def test_bad_update_inputs_raise_clear_errors(model, encode_rows):
     actor = Actor(model, ActorConfig())
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     with pytest.raises(ValueError, match="4 samples but 3 advantages"):
         actor.update(samples, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="empty prompt"):
@@ -191,11 +190,11 @@ def test_actor_config_validates_fields():
         ActorConfig(loss_agg_mode="mean")
 
 
-def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(model, tokenizer):
+def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(model, encode_rows):
     """At ratio 1 the loss is -token-mean(A * w) with w = min(exp(old - rollout), cap):
     rollout log-probs equal to the recomputed ones give w = 1; one nat lower gives
     w = min(e, 2) = 2, so the loss doubles."""
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, -0.5, 2.0, 0.0])
     lengths = np.array([len(response) for _, response in samples])
     plain = -(advantages * lengths).sum() / lengths.sum()
@@ -210,10 +209,10 @@ def test_truncated_importance_weights_scale_the_loss_and_need_rollout_log_probs(
         actor.update(samples, advantages)
 
 
-def test_token_level_advantages_weigh_each_response_token(build_model, tokenizer):
+def test_token_level_advantages_weigh_each_response_token(build_model, encode_rows):
     """At ratio 1 the token-mean loss is -mean over response tokens of A_t; padding columns
     beyond a row's response are ignored, and a constant row equals the row broadcast."""
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     lengths = [len(response) for _, response in samples]
     rng = np.random.default_rng(0)
     token_advantages = rng.normal(size=(len(samples), max(lengths) + 3))
@@ -233,8 +232,8 @@ def test_token_level_advantages_weigh_each_response_token(build_model, tokenizer
         torch.testing.assert_close(a, b)
 
 
-def test_token_advantages_narrower_than_a_response_are_refused(model, tokenizer):
-    samples = _samples(tokenizer)
+def test_token_advantages_narrower_than_a_response_are_refused(model, encode_rows):
+    samples = encode_rows(ROWS)
     longest = max(len(response) for _, response in samples)
     with pytest.raises(ValueError, match="columns but the longest response"):
         Actor(model, ActorConfig()).update(samples, np.zeros((4, longest - 1)))

@@ -46,7 +46,7 @@ def test_policy_loss_matches_reference(case):
         loss_agg_mode=given["loss_agg_mode"],
         clip_level=given["clip_level"],
         tis_imp_ratio_cap=given["tis_imp_ratio_cap"],
-        rollout_log_prob=None
+        rollout_log_probs=None
         if given["rollout_log_probs"] is None
         else _t(given["rollout_log_probs"]),
     )

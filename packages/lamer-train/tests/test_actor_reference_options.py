@@ -4,39 +4,35 @@ the token-mean loss is minus the token-weighted mean advantage."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
 from lamer_train.actor import Actor, ActorConfig
 
-
-def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    return [
-        (ids("Solve the puzzle."), ids("<action>up</action>")),
-        (ids("Reveal a cell."), ids("ok")),
-        (ids("Reflect."), ids("<remark>Avoid the corner and push right twice.</remark>")),
-        (ids("Buy the shirt."), ids("<action>click[buy now]</action>")),
-    ]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Solve the puzzle.", "<action>up</action>"),
+    ("Reveal a cell.", "ok"),
+    ("Reflect.", "<remark>Avoid the corner and push right twice.</remark>"),
+    ("Buy the shirt.", "<action>click[buy now]</action>"),
+]
 
 
 @pytest.fixture
-def update(build_model, tokenizer):
+def update(build_model, encode_rows):
     """``update(advantages, **actor_config)``: metrics of one update of a fresh tiny actor."""
 
     def run(advantages, **config):
         actor = Actor(build_model(seed=0, tiny_num_layers=1), ActorConfig(lr=1e-4, **config))
-        return actor.update(_samples(tokenizer), np.asarray(advantages))
+        return actor.update(encode_rows(ROWS), np.asarray(advantages))
 
     return run
 
 
 @pytest.fixture
-def lengths(tokenizer) -> np.ndarray:
+def lengths(encode_rows) -> np.ndarray:
     """Response lengths of the sample rows."""
-    return np.array([len(response) for _, response in _samples(tokenizer)])
+    return np.array([len(response) for _, response in encode_rows(ROWS)])
 
 
 def test_micro_batch_normaliser_averages_each_micro_batchs_own_token_mean(update, lengths):

@@ -4,7 +4,6 @@ the targets, exact micro-batching, and state round trips."""
 from __future__ import annotations
 
 import copy
-import functools
 
 import numpy as np
 import pytest
@@ -13,15 +12,13 @@ import torch
 from lamer_train.critic import Critic, build_value_model, value_loss, value_metrics
 from lamer_train.critic_config import CriticConfig
 
-
-def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    return [
-        (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
-        (ids("Reflect on the last attempt."), ids("Avoid corners.")),
-        (ids("Short."), ids("down")),
-        (ids("Another prompt that is a little longer than the others."), []),
-    ]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Solve the puzzle. State: box at 2,3.", "<action>up</action>"),
+    ("Reflect on the last attempt.", "Avoid corners."),
+    ("Short.", "down"),
+    ("Another prompt that is a little longer than the others.", ""),
+]
 
 
 def _critic(build_model, compute_dtype="float32", **config) -> Critic:
@@ -62,9 +59,9 @@ def test_explained_variance_and_means_over_valid_tokens():
 
 
 def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(
-    build_model, tokenizer
+    build_model, encode_rows
 ):
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     critic = _critic(build_model)
     values = critic.compute_values(samples)
     longest = max(len(response) for _, response in samples)
@@ -77,8 +74,8 @@ def test_values_cover_each_response_token_and_do_not_depend_on_the_micro_batch(
     np.testing.assert_allclose(alone, together, atol=1e-5)
 
 
-def test_updates_move_values_towards_their_targets(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_updates_move_values_towards_their_targets(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     critic = _critic(build_model, lr=1e-2, value_clip=None)
     targets = np.zeros((4, max(len(r) for _, r in samples)))
     for row, (_, response) in enumerate(samples):
@@ -92,8 +89,8 @@ def test_updates_move_values_towards_their_targets(build_model, tokenizer):
     assert metrics["optimizer_steps"] == 1 and metrics["value_loss"] >= 0
 
 
-def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_micro_batching_gives_the_gradient_of_the_whole_mini_batch(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     one, split = _critic(build_model, micro_batch_size=4), _critic(build_model, micro_batch_size=1)
     old = one.compute_values(samples)
     targets = old + 1.0
@@ -112,8 +109,8 @@ def test_critic_is_a_copy_of_the_policy_backbone_not_shared(build_model, tokeniz
     )
 
 
-def test_state_dict_round_trip_continues_identically(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_state_dict_round_trip_continues_identically(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     first = _critic(build_model, lr=1e-3)
     old = first.compute_values(samples)
     first.update(samples, old, old + 1.0)
@@ -133,9 +130,9 @@ def test_a_missing_critic_checkpoint_is_named(build_model, tokenizer, tmp_path):
 
 
 def test_bfloat16_compute_values_are_close_to_float32_and_update_float32_weights(
-    build_model, tokenizer
+    build_model, encode_rows
 ):
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     exact, mixed = _critic(build_model), _critic(build_model, compute_dtype="bfloat16")
     values = mixed.compute_values(samples)
     np.testing.assert_allclose(values, exact.compute_values(samples), atol=0.05)

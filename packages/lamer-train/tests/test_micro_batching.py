@@ -3,7 +3,6 @@ checkpointing leave the mini-batch loss and its gradients unchanged (actor and c
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
@@ -15,19 +14,17 @@ from lamer_train.critic import Critic, build_value_model
 from lamer_train.critic_config import CriticConfig
 from lamer_train.padding import micro_batches
 
-
-def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    return [
-        (ids("Solve the puzzle. State: box at 2,3."), ids("<action>up</action>")),
-        (ids("Solve the puzzle."), ids("<action>left</action><|im_end|>")),
-        (
-            ids("Reflect on the last attempt, which failed after pushing the box into a corner."),
-            ids("Avoid corners, and keep the box away from the walls next time."),
-        ),
-        (ids("Short."), ids("down")),
-        (ids("Another board, two boxes."), ids("<action>right</action>")),
-    ]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Solve the puzzle. State: box at 2,3.", "<action>up</action>"),
+    ("Solve the puzzle.", "<action>left</action><|im_end|>"),
+    (
+        "Reflect on the last attempt, which failed after pushing the box into a corner.",
+        "Avoid corners, and keep the box away from the walls next time.",
+    ),
+    ("Short.", "down"),
+    ("Another board, two boxes.", "<action>right</action>"),
+]
 
 
 def _padded_tokens(chunk, samples) -> int:
@@ -38,8 +35,8 @@ def _padded_tokens(chunk, samples) -> int:
 
 @pytest.mark.parametrize("by_length", [True, False])
 @pytest.mark.parametrize("budget", [1, 20, 45, 90, 10_000])
-def test_token_budget_packs_every_row_once_within_the_budget(tokenizer, budget, by_length):
-    samples = _samples(tokenizer)
+def test_token_budget_packs_every_row_once_within_the_budget(encode_rows, budget, by_length):
+    samples = encode_rows(ROWS)
     rows = [4, 0, 2, 1, 3]
     chunks = micro_batches(rows, samples, 2, max_tokens=budget, by_length=by_length)
     assert sorted(i for chunk in chunks for i in chunk) == sorted(rows)
@@ -70,9 +67,9 @@ def _mini_batch_gradients(build_model, samples, advantages, **config):
 
 @pytest.mark.parametrize("loss_agg_mode", ["token-mean", "seq-mean-token-sum-norm"])
 def test_token_budget_gives_the_same_mini_batch_loss_and_gradients(
-    build_model, tokenizer, loss_agg_mode
+    build_model, encode_rows, loss_agg_mode
 ):
-    samples = _samples(tokenizer)
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, -0.5, 2.0, -1.0, 0.25])
     reference_loss, reference = _mini_batch_gradients(
         build_model, samples, advantages, micro_batch_size=2, loss_agg_mode=loss_agg_mode
@@ -92,8 +89,8 @@ def test_token_budget_gives_the_same_mini_batch_loss_and_gradients(
         assert (grads - reference).abs().max() <= 1e-4 * reference.abs().max()
 
 
-def test_activation_checkpointing_gives_the_same_loss_and_gradients(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_activation_checkpointing_gives_the_same_loss_and_gradients(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     advantages = np.array([1.0, -0.5, 2.0, -1.0, 0.25])
     plain_loss, plain = _mini_batch_gradients(
         build_model, samples, advantages, micro_batch_size=2, entropy_coef=0.01
@@ -110,10 +107,10 @@ def test_activation_checkpointing_gives_the_same_loss_and_gradients(build_model,
     assert (grads - plain).abs().max() <= 1e-5 * plain.abs().max()
 
 
-def test_activation_checkpointing_recomputes_each_decoder_block(build_model, tokenizer):
+def test_activation_checkpointing_recomputes_each_decoder_block(build_model, encode_rows):
     """The blocks run twice per training micro-batch (forward, then recompute), and
     only once when scoring without gradients."""
-    samples = _samples(tokenizer)[:2]
+    samples = encode_rows(ROWS)[:2]
     model = build_model(seed=0)
     calls = []
     for layer in model.model.layers:
@@ -149,8 +146,8 @@ def _critic_step(build_model, samples, **options):
     return old, metrics, after - before
 
 
-def test_critic_token_budget_and_checkpointing_give_the_same_update(build_model, tokenizer):
-    samples = _samples(tokenizer)
+def test_critic_token_budget_and_checkpointing_give_the_same_update(build_model, encode_rows):
+    samples = encode_rows(ROWS)
     old, metrics, step = _critic_step(build_model, samples)
     assert step.abs().max() > 0
     for options in ({"micro_batch_tokens": 40}, {"activation_checkpointing": True}):

@@ -7,8 +7,6 @@ unchanged; float32 master weights with bf16 compute train like a float32 run.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 import torch
@@ -29,18 +27,16 @@ WIDER = {
 LR = 1e-6
 
 
-def _samples(tokenizer) -> list[tuple[list[int], list[int]]]:
-    ids = functools.partial(tokenizer.encode, add_special_tokens=False)
-    texts = [
-        ("Push the box onto the target. State: box at 2,3.", "<action>up</action>"),
-        ("Reveal a safe cell on the board.", "<action>(1, 1)</action><|im_end|>"),
-        ("Reflect on the failed attempt.", "<remark>Avoid the corner next time.</remark>"),
-        ("Buy the red shirt.", "<action>search[red shirt]</action>"),
-    ]
-    return [(ids(prompt), ids(response)) for prompt, response in texts]
+#: (prompt, response) texts of the sample rows.
+ROWS = [
+    ("Push the box onto the target. State: box at 2,3.", "<action>up</action>"),
+    ("Reveal a safe cell on the board.", "<action>(1, 1)</action><|im_end|>"),
+    ("Reflect on the failed attempt.", "<remark>Avoid the corner next time.</remark>"),
+    ("Buy the red shirt.", "<action>search[red shirt]</action>"),
+]
 
 
-def _one_update(build_model, tokenizer, *, compute_dtype: str, param_dtype: torch.dtype):
+def _one_update(build_model, encode_rows, *, compute_dtype: str, param_dtype: torch.dtype):
     model = build_model(seed=0, **WIDER).to(param_dtype)
     before = {n: p.detach().float().clone() for n, p in model.named_parameters()}
     actor = Actor(
@@ -48,19 +44,19 @@ def _one_update(build_model, tokenizer, *, compute_dtype: str, param_dtype: torc
         ActorConfig(lr=LR, mini_batch_size=4, micro_batch_size=2),
         compute_dtype=compute_dtype,
     )
-    metrics = actor.update(_samples(tokenizer), np.array([1.0, -0.5, 2.0, -1.0]))
+    metrics = actor.update(encode_rows(ROWS), np.array([1.0, -0.5, 2.0, -1.0]))
     assert metrics["optimizer_steps"] == 1
     after = dict(model.named_parameters())
     delta = torch.cat([(after[n].detach().float() - before[n]).flatten() for n in before])
     return model, actor, delta, metrics
 
 
-def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(build_model, tokenizer):
+def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(build_model, encode_rows):
     _, _, reference, _ = _one_update(
-        build_model, tokenizer, compute_dtype="float32", param_dtype=torch.float32
+        build_model, encode_rows, compute_dtype="float32", param_dtype=torch.float32
     )
     model, actor, mixed, metrics = _one_update(
-        build_model, tokenizer, compute_dtype="bfloat16", param_dtype=torch.float32
+        build_model, encode_rows, compute_dtype="bfloat16", param_dtype=torch.float32
     )
     # Master weights and AdamW's moments stay float32.
     assert all(p.dtype == torch.float32 for p in model.parameters())
@@ -79,13 +75,13 @@ def test_bf16_compute_update_moves_the_weights_like_the_fp32_update(build_model,
     assert 0.9 < float(ratio) < 1.1
 
 
-def test_bf16_parameters_barely_move_at_the_paper_learning_rate(build_model, tokenizer):
+def test_bf16_parameters_barely_move_at_the_paper_learning_rate(build_model, encode_rows):
     """The failure mode mixed precision avoids: the same step on bf16 parameters."""
     _, _, reference, _ = _one_update(
-        build_model, tokenizer, compute_dtype="float32", param_dtype=torch.float32
+        build_model, encode_rows, compute_dtype="float32", param_dtype=torch.float32
     )
     _, _, pure_bf16, _ = _one_update(
-        build_model, tokenizer, compute_dtype="bfloat16", param_dtype=torch.bfloat16
+        build_model, encode_rows, compute_dtype="bfloat16", param_dtype=torch.bfloat16
     )
     moved = reference.abs() > 0.5 * LR
     assert (pure_bf16[moved] != 0).float().mean() < 0.2

@@ -288,16 +288,11 @@ def _append_history(parts: list[str], record: AttemptRecord, plan: _PlayDrops) -
     if not record.turns:
         parts.append(NO_TURNS + "\n")
         return
-    rendered = record.rendered_turns
-    if rendered is None or len(rendered) != 1 + 2 * len(record.turns):
-        lines = ["Its turns:\n"]
-        for index, turn in enumerate(record.turns):
-            lines.append(_turn_line(index + 1, turn))
-            lines.append(_state_after(index + 1, turn.observation))
-        rendered = tuple(lines)
-        record.rendered_turns = rendered
     start = len(parts)
-    parts.extend(rendered)
+    parts.append("Its turns:\n")
+    for index, turn in enumerate(record.turns):
+        parts.append(_turn_line(index + 1, turn))
+        parts.append(_state_after(index + 1, turn.observation))
     plan.past_histories.append((start, len(parts)))
 
 

@@ -12,6 +12,18 @@ Life cycle, as the trial loop drives it::
     memory.end_attempt(won=False)                       # attempt over
     memory.record_reflection(text)                      # reflection on that attempt
     memory.record_turn(...)                             # next attempt, same initial state
+
+Why a record of its own, next to the trial loop's ``lamer_core.Turn`` rows: the two hold
+different things about the same turns. A ``Turn`` is a training row: the prompt the
+model saw, its raw response with token ids and log-probs, the state *before* the turn
+(GiGPO's anchor) and the flags the estimators read. The memory is what later prompts
+show: the observation the env returned *after* each action, the action as the agent may
+see it (``None`` for an invalid one, shown as "no valid action") and the parsed
+reflection text. No training row carries the post-action observations or the parsed
+reflections, and lamer-memory depends on nothing (not even lamer-core), so any loop can
+drive it. The overlap (each play turn's action, reward and win) is appended to both in
+the same step of the trial loop. Nothing else is written onto the memory: prompt text is
+rebuilt from it on every call.
 """
 
 from __future__ import annotations
@@ -42,9 +54,6 @@ class AttemptRecord:
     """The attempt solved the task."""
     reflection: str | None = None
     """Reflection written after the attempt; ``None`` until recorded."""
-    rendered_turns: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-    """Prompt text of the finished attempt's turns, cached by :mod:`lamer_memory.prompts`
-    (a finished attempt never changes, and history modes show it every turn)."""
 
 
 class TrialMemory:

@@ -351,7 +351,7 @@ class Actor:
                 loss_agg_mode=config.loss_agg_mode,
                 clip_level=config.clip_level,
                 tis_imp_ratio_cap=config.tis_imp_ratio_cap,
-                rollout_log_prob=rollout,
+                rollout_log_probs=rollout,
                 normaliser=normaliser,
                 horizon=horizon,
             )

@@ -66,14 +66,14 @@ class PolicyLoss:
     pg_clipfrac: torch.Tensor
     """Fraction of valid tokens where the clipped term was the active (larger) one."""
     ppo_kl: torch.Tensor
-    """Masked mean of ``old_log_prob - log_prob`` (how far the policy has moved)."""
+    """Masked mean of ``old_log_probs - log_probs`` (how far the policy has moved)."""
     pg_clipfrac_lower: torch.Tensor
     """Fraction of valid tokens with ``A < 0`` capped by the dual clip."""
 
 
 def ppo_policy_loss(
-    old_log_prob: torch.Tensor,
-    log_prob: torch.Tensor,
+    old_log_probs: torch.Tensor,
+    log_probs: torch.Tensor,
     advantages: torch.Tensor,
     response_mask: torch.Tensor,
     *,
@@ -84,44 +84,44 @@ def ppo_policy_loss(
     loss_agg_mode: LossAggMode = "token-mean",
     clip_level: ClipLevel = "token",
     tis_imp_ratio_cap: float = -1.0,
-    rollout_log_prob: torch.Tensor | None = None,
+    rollout_log_probs: torch.Tensor | None = None,
     normaliser: float | None = None,
     horizon: int | None = None,
 ) -> PolicyLoss:
     """PPO-clip surrogate (Schulman et al. 2017) with dual-clip (Ye et al. 2020).
 
-    All tensors are (batch, T). Per token, with ``r = exp(log_prob - old_log_prob)``:
+    All tensors are (batch, T). Per token, with ``r = exp(log_probs - old_log_probs)``:
     ``L = max(-A*r, -A*clip(r, 1-low, 1+high))``, and for ``A < 0`` also
     ``L = min(L, -A*clip_ratio_c)`` (dual clip; ``None`` turns it off).
 
     ``clip_level="sequence"`` (GSPO-like) uses one ratio per row,
-    ``exp(clamp(mean_t(log_prob - old_log_prob), -10, 10))``, whose gradient still
+    ``exp(clamp(mean_t(log_probs - old_log_probs), -10, 10))``, whose gradient still
     flows per token; it has no dual clip.
 
-    Truncated importance sampling (``tis_imp_ratio_cap > 0`` and ``rollout_log_prob``
+    Truncated importance sampling (``tis_imp_ratio_cap > 0`` and ``rollout_log_probs``
     given) multiplies the loss by ``min(exp(old - rollout), cap)`` per token (sequence
     level: ``exp`` of the row sum), correcting for a rollout engine whose numerics
     differ from the trainer's.
     """
     low = clip_ratio if clip_ratio_low is None else clip_ratio_low
     high = clip_ratio if clip_ratio_high is None else clip_ratio_high
-    log_ratio = log_prob - old_log_prob
+    log_ratio = log_probs - old_log_probs
     ppo_kl = masked_mean(-log_ratio, response_mask)
     if clip_level == "token":
         # Clamp before exp: one wild token must not overflow the ratio.
         ratio = torch.exp(log_ratio.clamp(-20.0, 20.0))
     elif clip_level == "sequence":
         row_mean = (log_ratio * response_mask).sum(-1) / response_mask.sum(-1).clamp(min=1)
-        # Forward value: the row's mean log-ratio; gradient: d/d log_prob of each token.
-        log_seq_ratio = log_prob - log_prob.detach() + row_mean.detach()[:, None]
+        # Forward value: the row's mean log-ratio; gradient: d/d log_probs of each token.
+        log_seq_ratio = log_probs - log_probs.detach() + row_mean.detach()[:, None]
         ratio = torch.exp(log_seq_ratio.clamp(-10.0, 10.0))
     else:
         raise ValueError(f"clip_level must be 'token' or 'sequence', got {clip_level!r}")
     unclipped = -advantages * ratio
     clipped = -advantages * ratio.clamp(1.0 - low, 1.0 + high)
     losses = torch.maximum(unclipped, clipped)
-    pg_clipfrac = masked_mean((clipped > unclipped).to(log_prob.dtype), response_mask)
-    pg_clipfrac_lower = torch.zeros((), dtype=log_prob.dtype, device=log_prob.device)
+    pg_clipfrac = masked_mean((clipped > unclipped).to(log_probs.dtype), response_mask)
+    pg_clipfrac_lower = torch.zeros((), dtype=log_probs.dtype, device=log_probs.device)
     if clip_level == "token" and clip_ratio_c is not None:
         if clip_ratio_c <= 1.0:
             raise ValueError(
@@ -130,11 +130,11 @@ def ppo_policy_loss(
         cap = -advantages * clip_ratio_c
         negative = advantages < 0
         pg_clipfrac_lower = masked_mean(
-            ((losses > cap) & negative).to(log_prob.dtype), response_mask
+            ((losses > cap) & negative).to(log_probs.dtype), response_mask
         )
         losses = torch.where(negative, torch.minimum(losses, cap), losses)
-    if tis_imp_ratio_cap > 0 and rollout_log_prob is not None:
-        drift = old_log_prob - rollout_log_prob
+    if tis_imp_ratio_cap > 0 and rollout_log_probs is not None:
+        drift = old_log_probs - rollout_log_probs
         if clip_level == "sequence":
             drift = (drift * response_mask).sum(-1, keepdim=True)
         losses = losses * torch.exp(drift).clamp(max=tis_imp_ratio_cap)
@@ -143,23 +143,23 @@ def ppo_policy_loss(
 
 
 def kl_penalty(
-    log_prob: torch.Tensor, ref_log_prob: torch.Tensor, mode: KLPenalty = "low_var_kl"
+    log_probs: torch.Tensor, ref_log_probs: torch.Tensor, mode: KLPenalty = "low_var_kl"
 ) -> torch.Tensor:
     """Per-token estimate of KL(policy || reference) from sampled tokens' log-probs.
 
-    ``kl`` (k1): ``log_prob - ref``; ``abs``: its absolute value; ``mse`` (k2):
-    ``0.5 * (log_prob - ref)^2``; ``low_var_kl`` (k3, Schulman 2020):
-    ``exp(ref - log_prob) - (ref - log_prob) - 1``, clamped to [-10, 10] as in the
+    ``kl`` (k1): ``log_probs - ref``; ``abs``: its absolute value; ``mse`` (k2):
+    ``0.5 * (log_probs - ref)^2``; ``low_var_kl`` (k3, Schulman 2020):
+    ``exp(ref - log_probs) - (ref - log_probs) - 1``, clamped to [-10, 10] as in the
     reference, which keeps rare huge ratios from dominating the loss.
     """
     if mode == "kl":
-        return log_prob - ref_log_prob
+        return log_probs - ref_log_probs
     if mode == "abs":
-        return (log_prob - ref_log_prob).abs()
+        return (log_probs - ref_log_probs).abs()
     if mode == "mse":
-        return 0.5 * (log_prob - ref_log_prob).square()
+        return 0.5 * (log_probs - ref_log_probs).square()
     if mode == "low_var_kl":
-        log_ratio = (ref_log_prob - log_prob).clamp(-20.0, 20.0)
+        log_ratio = (ref_log_probs - log_probs).clamp(-20.0, 20.0)
         return (torch.exp(log_ratio) - log_ratio - 1.0).clamp(-10.0, 10.0)
     raise ValueError(f"kl penalty must be one of {get_args(KLPenalty)}, got {mode!r}")
 

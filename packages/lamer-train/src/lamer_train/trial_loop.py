@@ -14,7 +14,9 @@ play turns in one pool call, then advances every instance:
 Every model response becomes one :class:`lamer_core.Turn` (one training row) holding
 the prompt/response token ids, reward, attempt, phase and the anchor (the env state
 *before* the turn; reflect turns use :data:`lamer_core.REFLECTION_ANCHOR`). A reflect
-turn belongs to the attempt it precedes, as in the reference's rollout.
+turn belongs to the attempt it precedes, as in the reference's rollout. The same step
+feeds the agent's memory (:class:`lamer_memory.TrialMemory`, which the prompts are built
+from); why that is a record of its own is said in :mod:`lamer_memory.trial_memory`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from transformers.cache_utils import DynamicCache
 from lamer_train.engines.base import ChatMessage, Completion, SamplingConfig
 from lamer_train.engines.chat import encode_chat
 from lamer_train.model_factory import check_compute_dtype, compute_autocast, stop_token_ids
+from lamer_train.padding import pack_rows
 
 
 class HFEngine:
@@ -133,16 +134,11 @@ class HFEngine:
         device: torch.device,
     ) -> list[tuple[list[int], list[float], str]]:
         batch = len(prompt_ids)
-        width = max(len(ids) for ids in prompt_ids)
-        input_ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
-        attention_mask = torch.zeros((batch, width), dtype=torch.long)
-        for row, ids in enumerate(prompt_ids):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-            attention_mask[row, width - len(ids) :] = 1
-        input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
-        # Left padding: positions count real tokens only, so a prompt's RoPE phases do
-        # not depend on how much padding its batch needed.
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        # The actor's layout with empty responses: left-padded prompts whose positions
+        # count real tokens only, so the engine and the actor see the same RoPE phases.
+        packed = pack_rows([(ids, ()) for ids in prompt_ids], self.pad_id, device)
+        input_ids, attention_mask = packed.input_ids, packed.attention_mask
+        position_ids = packed.position_ids
         cache = DynamicCache(config=self.model.config)
         logits = self.model(
             input_ids=input_ids,
