@@ -130,6 +130,20 @@ def test_bad_spec_is_a_config_error_before_any_run(tmp_path, changes, message, c
     assert not (tmp_path / "smoke").exists()
 
 
+def test_every_cell_is_checked_like_a_run_before_any_cell_trains(tmp_path, capsys):
+    missing = tmp_path / "no_such_model"
+    spec = write_spec(
+        tmp_path, methods={"lamer": {}, "gigpo": {"overrides": [f"model.name_or_path={missing}"]}}
+    )
+    # The methods differ in their model: not comparable.
+    assert main(["experiment", spec]) == 2
+    assert "model.name_or_path" in capsys.readouterr().err
+    spec = write_spec(tmp_path, overrides=[*TINY, f"model.name_or_path={missing}"])
+    assert main(["experiment", spec]) == 2
+    assert "no_such_model" in capsys.readouterr().err
+    assert not (tmp_path / "smoke").exists()
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in SHIPPED_SPECS.glob("*_paper.yaml")))
 def test_paper_specs_resolve_to_the_paper_configs_with_equal_episodes(name):
     experiment = load_experiment(name)

@@ -47,6 +47,7 @@ from lamer_train.config import (
     load_config,
 )
 from lamer_train.eval_sets import resolve_eval_sets
+from lamer_train.preflight import check_before_run
 from lamer_train.progress import format_duration
 from lamer_train.run_config import CONFIG_FILE, load_run_config
 
@@ -371,8 +372,6 @@ def run_experiment(
     ``seeds``: only the cells of these seeds (e.g. one process or machine per seed;
     each cell keeps its own files, so such runs do not interfere)."""
     folder = experiment.folder
-    (folder / CELLS).mkdir(parents=True, exist_ok=True)
-    (folder / "spec.yaml").write_text(experiment.spec_text, encoding="utf-8")
     spec_seeds = experiment.spec.seeds
     order = sorted(
         (c for c in experiment.cells if seeds is None or c.seed in seeds),
@@ -380,6 +379,11 @@ def run_experiment(
     )
     total = len(order)
     statuses = {cell.name: cell_status(experiment, cell) for cell in order}
+    for cell in order:  # what each run checks at its start, for every cell before any work
+        if statuses[cell.name] == "new":
+            check_before_run(cell.config, experiment.cell_dir(cell))
+    (folder / CELLS).mkdir(parents=True, exist_ok=True)
+    (folder / "spec.yaml").write_text(experiment.spec_text, encoding="utf-8")
     known = cell_times(experiment)
     durations = [known[c.name] for c in order if statuses[c.name] == "done" and c.name in known]
     log(
