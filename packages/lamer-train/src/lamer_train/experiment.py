@@ -11,6 +11,7 @@ Layout::
     <output_dir>/<name>/
       spec.yaml              the spec as run
       cells/<method>-seed<k>/  one run folder per cell (config.yaml, metrics.jsonl, ...)
+      cells/<method>-seed<k>.yaml     the cell's resolved config, as its run started
       cells/<method>-seed<k>.wall_s   wall seconds spent in that cell (summed over runs)
       report.md, *.png       the report
 
@@ -51,7 +52,7 @@ from lamer_train.preflight import check_before_run
 from lamer_train.progress import format_duration
 from lamer_train.run_config import CONFIG_FILE, load_run_config
 
-#: Shipped experiment specs (package data): ``lamer-train experiment minesweeper_small``.
+#: Shipped experiment specs (package data): ``lamer-train experiment sokoban_small``.
 SHIPPED_SPECS = Path(__file__).parent / "experiment_specs"
 CELLS = "cells"
 WALL_SECONDS = ".wall_s"

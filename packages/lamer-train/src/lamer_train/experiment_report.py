@@ -34,7 +34,6 @@ from lamer_train.experiment_plots import (
 )
 from lamer_train.progress import format_duration
 
-REPORT = "report.md"
 DIVERSITY = ("distinct_retry_rate", "attempt_entropy", "first_attempt_entropy")
 
 
