@@ -13,7 +13,10 @@ no-grad forward), then forward/backward over micro-batches and one AdamW step pe
 mini-batch (``--rows`` rows = one mini-batch = one step), float32 parameters and AdamW
 state, bfloat16 autocast compute. ``--warmup`` updates run first and are not timed.
 Under ``torchrun`` each process builds the model, shards it with
-:func:`lamer_train.distributed.shard_model` and updates on its own rows.
+:func:`lamer_train.distributed.shard_model` (FSDP2 mixed precision in ``--compute-dtype``;
+``--cpu-offload`` as ``model.cpu_offload``), and the update's mini-batch is ``--rows``
+rows per process: every rank holds the whole batch and runs its share of the
+micro-batches, as in training (:mod:`lamer_train.distributed`).
 
 Presets (the parameter count is printed): ``tiny`` (hidden 64, 2 layers, vocabulary
 8,256; for CPU), ``0.6b`` (the shape of Qwen3-0.6B: hidden 1024, 28 layers, 16 heads,
@@ -54,6 +57,7 @@ import torch
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from lamer_train.actor import Actor, ActorConfig
+from lamer_train.block_compile import compile_decoder_blocks
 from lamer_train.distributed import init_distributed, shard_model, world_size
 
 
@@ -82,14 +86,12 @@ PEAK_BF16_FLOPS = [
     ("H100 PCIe", 756e12),
     ("H100 NVL", 835e12),
     ("H100", 989e12),  # SXM ("NVIDIA H100 80GB HBM3")
-    ("H200", 989e12),
+    ("H200", 989e12),  # also GH200
     ("H800", 989e12),
-    ("GH200", 989e12),
     ("B200", 2250e12),
     ("A100", 312e12),
     ("A800", 312e12),
     ("L40S", 362e12),
-    ("A10G", 70e12),
 ]
 
 
@@ -172,6 +174,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--micro-batch-size", type=int, default=1, help="rows per forward")
     parser.add_argument("--micro-batch-tokens", type=int, default=None, help="token budget")
     parser.add_argument("--activation-checkpointing", action="store_true")
+    parser.add_argument(
+        "--compile-blocks",
+        action="store_true",
+        help="torch.compile each decoder block (model.compile_blocks)",
+    )
+    parser.add_argument(
+        "--cpu-offload", action="store_true", help="FSDP2 CPU offload (torchrun, GPU only)"
+    )
     parser.add_argument("--compute-dtype", choices=["bfloat16", "float32"], default="bfloat16")
     parser.add_argument("--warmup", type=int, default=1, help="untimed updates first")
     parser.add_argument("--steps", type=int, default=3, help="timed updates")
@@ -189,17 +199,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     preset = PRESETS[args.preset]
     model = build_model(preset, device)
     parameters = sum(p.numel() for p in model.parameters())
-    model = shard_model(model)
+    if args.compile_blocks:
+        compile_decoder_blocks(model)
+    model = shard_model(model, compute_dtype=args.compute_dtype, cpu_offload=args.cpu_offload)
+    ranks = world_size()
     config = ActorConfig(
         lr=1e-6,
-        mini_batch_size=args.rows,
+        mini_batch_size=args.rows * ranks,
         micro_batch_size=min(args.micro_batch_size, args.rows),
         micro_batch_tokens=args.micro_batch_tokens,
         activation_checkpointing=args.activation_checkpointing,
     )
     actor = Actor(model, config, compute_dtype=args.compute_dtype)
-    samples = random_rows(args.rows, args.seq_len, args.response_len, preset.vocab, seed=rank)
-    advantages = np.random.default_rng(1000 + rank).standard_normal(args.rows)
+    # One batch on every rank; each rank runs its share of the micro-batches.
+    samples = random_rows(args.rows * ranks, args.seq_len, args.response_len, preset.vocab, seed=0)
+    advantages = np.random.default_rng(1000).standard_normal(args.rows * ranks)
 
     for _ in range(args.warmup):
         actor.update(samples, advantages)
@@ -227,7 +241,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "micro_batch_size": config.micro_batch_size,
         "micro_batch_tokens": args.micro_batch_tokens,
         "activation_checkpointing": args.activation_checkpointing,
+        "compile_blocks": args.compile_blocks,
         "compute_dtype": args.compute_dtype,
+        "cpu_offload": args.cpu_offload and world_size() > 1,
         "seconds_per_update": seconds,
         "tokens_per_second_per_device": tokens / seconds,
         "update_tflops_per_device": flops["full"] / 1e12,
@@ -248,7 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"{args.preset}: {parameters / 1e6:,.1f}M parameters, {result['device']} x "
             f"{result['world_size']}, {args.rows} rows x {args.seq_len} tokens "
             f"(response {args.response_len}), activation checkpointing "
-            f"{'on' if args.activation_checkpointing else 'off'}: "
+            f"{'on' if args.activation_checkpointing else 'off'}, compiled blocks "
+            f"{'on' if args.compile_blocks else 'off'}: "
             f"{seconds:.3f} s/update, {result['tokens_per_second_per_device']:,.0f} tokens/s "
             f"per device, {result['achieved_tflops_per_device']:.1f} TFLOP/s, MFU {mfu} "
             f"(peak {peak_source})"

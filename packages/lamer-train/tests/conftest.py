@@ -91,12 +91,20 @@ def tiny_run() -> list[str]:
     return list(TINY_RUN)
 
 
-def _kill_after_first_checkpoint(arguments: list[str], run_dir: Path) -> None:
-    """Run ``lamer-train <arguments>`` in a subprocess and SIGKILL it as soon as
-    ``run_dir`` holds a complete checkpoint (at most 10 minutes)."""
-    command = [sys.executable, "-m", "lamer_train.cli", *arguments]
+def _kill_after_first_checkpoint(
+    arguments: list[str], run_dir: Path, launcher: list[str] | None = None, cwd: Path | None = None
+) -> None:
+    """Run ``lamer-train <arguments>`` in a subprocess (``launcher``: the command before
+    the arguments, e.g. torchrun's) and SIGKILL its whole process group (the launcher, its
+    ranks, env workers) as soon as ``run_dir`` holds a complete checkpoint (at most 10
+    minutes)."""
+    launcher = launcher or [sys.executable, "-m", "lamer_train.cli"]
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        [*launcher, *arguments],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group
     )
     try:
         deadline = time.monotonic() + 600
@@ -106,12 +114,49 @@ def _kill_after_first_checkpoint(arguments: list[str], run_dir: Path) -> None:
             time.sleep(0.2)
     finally:
         if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         process.stderr.close()
 
 
 @pytest.fixture
-def kill_after_first_checkpoint() -> Callable[[list[str], Path], None]:
-    """``kill(arguments, run_dir)``: start a run, SIGKILL it after its first checkpoint."""
+def kill_after_first_checkpoint() -> Callable[..., None]:
+    """``kill(arguments, run_dir, launcher=None, cwd=None)``: start a run, SIGKILL it
+    after its first checkpoint."""
     return _kill_after_first_checkpoint
+
+
+# -- distributed jobs (torchrun, gloo) ----------------------------------------------------
+WORKER = Path(__file__).with_name("distributed_worker.py")
+
+
+def run_worker(out: Path, *arguments: str, ranks: int = 1) -> dict:
+    """``distributed_worker.py <arguments> <out>`` in one process or under torchrun with
+    ``ranks`` processes; returns what rank 0 saved."""
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={ranks}"]
+    command = [sys.executable, *(launcher if ranks > 1 else []), str(WORKER), *arguments, str(out)]
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "LAMER_TEST_MODEL": TINY_MODEL.model_dump_json()}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import torch
+
+    return torch.load(out / "result.pt", weights_only=False)
+
+
+@pytest.fixture(scope="session")
+def distributed_job() -> Callable[..., dict]:
+    """``distributed_job(out, *arguments, ranks=1)``: see :func:`run_worker`."""
+    return run_worker
+
+
+@pytest.fixture(scope="session")
+def updates(tmp_path_factory) -> dict[int, dict]:
+    """The worker's ``update`` job in one process and on 2 gloo ranks; each result also
+    names the run folder holding the checkpoint it wrote (``run_dir``)."""
+    root = tmp_path_factory.mktemp("updates")
+    results = {}
+    for ranks in (1, 2):
+        results[ranks] = run_worker(root / f"ranks{ranks}", "update", ranks=ranks)
+        results[ranks]["run_dir"] = root / f"ranks{ranks}" / "run"
+    return results

@@ -101,6 +101,20 @@ def test_every_checkable_error_stops_before_the_run_folder_exists(
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--nproc-per-node", "2", "actor.lr=-1"], "actor.lr"),
+        (["--nproc-per-node=0"], "--nproc-per-node"),
+    ],
+)
+def test_nproc_per_node_reports_errors_before_starting_any_rank(arguments, named, tmp_path, capsys):
+    code = main([*arguments, f"run.output_dir={tmp_path}", "run.name=x"])
+    assert code == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_output_dir_under_a_file_is_a_config_error(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("")

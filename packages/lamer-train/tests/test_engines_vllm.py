@@ -6,6 +6,8 @@ One engine serves the whole module (vLLM takes seconds to a minute to start). Ma
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -16,11 +18,13 @@ import lamer_envs
 from lamer_envs.pool import make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor, ActorConfig
+from lamer_train.actor_config import LoraConfig
 from lamer_train.async_trials import run_trials_async
 from lamer_train.engines.base import ContinuousEngine, SamplingConfig
 from lamer_train.engines.checker import check_engine
 from lamer_train.engines.hf import HFEngine
 from lamer_train.engines.vllm import VLLMEngine, weight_stream
+from lamer_train.lora import lora_scalings
 from lamer_train.prompting import MemoryPrompts
 from lamer_train.trial_loop import RolloutSetup, Task, TrialSettings
 
@@ -81,6 +85,15 @@ def _teach(model: torch.nn.Module, tokenizer, answer: str, steps: int = 30) -> N
     model.eval()
 
 
+def _log_prob_gap(actor: Actor, completions) -> float:
+    """Largest difference between the engine's log-probs and the actor's."""
+    scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
+    return max(
+        float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
+        for c, s in zip(completions, scored, strict=True)
+    )
+
+
 def test_vllm_engine_passes_the_checker(engine):
     assert isinstance(engine, ContinuousEngine)
     check_engine(engine)
@@ -125,19 +138,37 @@ def test_engine_samples_from_the_weights_of_a_trained_step(engine, policy, token
     )
     assert metrics["optimizer_steps"] >= 1
 
-    def gap(completions) -> float:
-        """Largest difference between the engine's log-probs and the trained actor's."""
-        scored = actor.compute_log_probs([(c.prompt_ids, c.response_ids) for c in completions])
-        return max(
-            float(np.abs(np.asarray(c.log_probs) - s.numpy()).max())
-            for c, s in zip(completions, scored, strict=True)
-        )
-
-    stale = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+    stale = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     engine.load_weights(actor.model.state_dict())
-    synced = gap(engine.generate(PROMPTS * 2, sampling, seed=7))
+    synced = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
     # Measured: ~5 before the sync, ~0.02 after (vLLM's CPU kernels round differently).
     assert stale > 0.5
+    assert synced < 0.05
+
+
+def test_lora_actor_syncs_its_adapters_merged(engine, policy, tokenizer):
+    """A LoRA actor's state dict (base + adapters) reaches vLLM as plain merged weights."""
+    pytest.importorskip("peft")
+    actor = Actor(
+        copy.deepcopy(policy),
+        ActorConfig(lr=3e-2, mini_batch_size=6, micro_batch_size=6, lora=LoraConfig(rank=4)),
+    )
+    sampling = SamplingConfig(temperature=1.0, max_new_tokens=8)
+    engine.load_weights(policy.state_dict())
+    rollout = engine.generate(PROMPTS * 2, sampling, seed=7)
+    rows = [(c.prompt_ids, c.response_ids) for c in rollout]
+    for _ in range(3):
+        actor.update(rows, [1.0, -1.0, 0.5, -0.5, 1.0, -1.0])
+
+    stale = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
+    engine.lora_scalings = lora_scalings(actor.model)  # what from_model records
+    try:
+        engine.load_weights(actor.model.state_dict())
+        synced = _log_prob_gap(actor, engine.generate(PROMPTS * 2, sampling, seed=7))
+    finally:
+        engine.lora_scalings = {}
+        engine.load_weights(policy.state_dict())
+    assert stale > 0.2
     assert synced < 0.05
 
 

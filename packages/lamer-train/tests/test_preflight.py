@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from lamer_train.config import AlgorithmSection, ConfigError
+from lamer_train.config import AlgorithmSection, ConfigError, load_config
 from lamer_train.critic_config import CriticConfig
 from lamer_train.model_config import ModelConfig
 from lamer_train.preflight import (
     check_model_source,
     check_output_dir,
+    check_torchrun_support,
     check_trainer_supports_estimator,
 )
 
@@ -78,3 +79,12 @@ def test_output_dir_must_be_creatable(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         check_output_dir(tmp_path / "file" / "run")
+
+
+@pytest.mark.parametrize(("override", "named"), [("engine.kind=vllm", "engine.kind")])
+def test_torchrun_refuses_what_is_not_wired_for_several_ranks(monkeypatch, override, named):
+    config = load_config(None, [override])
+    check_torchrun_support(config)  # one process: fine
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match=named):
+        check_torchrun_support(config)

@@ -33,7 +33,15 @@ import torch
 
 from lamer_core.seeding import make_rng
 from lamer_train.actor_config import ActorConfig
+from lamer_train.distributed import (
+    compute_device,
+    gather_rows,
+    is_distributed,
+    micro_batch_share,
+    sum_over_ranks,
+)
 from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.lora import adapt_policy, adapter_state, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
     check_compute_dtype,
     compute_autocast,
@@ -74,6 +82,7 @@ class Actor:
         self.compute_dtype = check_compute_dtype(compute_dtype)
         if ref_model is not None:
             ref_model.eval().requires_grad_(False)
+        adapt_policy(model, config)  # before the optimizer, which then holds the adapters only
         self.optimizer = adamw(model, config)
         self.updates_done = 0
         self.skip_reasons: list[str] = []
@@ -98,10 +107,13 @@ class Actor:
         model.eval()
         try:
             with torch.no_grad():
-                for rows in self._micro_batches(range(len(samples)), samples):
+                chunks = self._micro_batches(range(len(samples)), samples)
+                for rows, weight in micro_batch_share(chunks):  # several ranks: this one's
                     log_probs, entropy, mask = self._score(
                         model, [samples[i] for i in rows], with_entropy=metrics is not None
                     )
+                    if weight == 0:  # a rank's filler pass (see lamer_train.distributed)
+                        continue
                     if metrics is not None:
                         metrics.add_tokens(
                             "entropy", float((entropy * mask).sum()), float(mask.sum())
@@ -110,6 +122,10 @@ class Actor:
                         out[row] = log_probs[slot, : int(mask[slot].sum())].cpu()
         finally:
             model.train(was_training)
+        if is_distributed():
+            mine = {row: out[row] for row, value in enumerate(out) if value.numel()}
+            for row, value in gather_rows(mine).items():
+                out[row] = value
         return out
 
     def _score(
@@ -122,7 +138,7 @@ class Actor:
         the 151k-wide output head for those only. Going through the model's own forward
         keeps this valid under FSDP.
         """
-        packed = pack_rows(rows, self.pad_id, next(model.parameters()).device)
+        packed = pack_rows(rows, self.pad_id, compute_device(model))
         prompt_width, response_mask = packed.prompt_width, packed.response_mask
         response_width = response_mask.shape[1]
         with compute_autocast(packed.input_ids.device, self.compute_dtype):
@@ -283,6 +299,7 @@ class Actor:
                     on_step(start // config.mini_batch_size + 1 + epoch * per_epoch, total)
         self.updates_done += 1
         self.model.eval()
+        metrics.sum_over_ranks()
         response_tokens = sum(len(samples[i][1]) for i in set(usable))
         return metrics.result(
             extra={
@@ -308,7 +325,7 @@ class Actor:
         Returns whether every micro-batch loss was finite."""
         config = self.config
         metrics = metrics if metrics is not None else _MetricSums()
-        device = next(self.model.parameters()).device
+        device = compute_device(self.model)
         token_mean = config.loss_agg_mode == "token-mean"
         tokens = sum(len(samples[i][1]) for i in mini)
         normaliser = float(tokens) if token_mean else float(len(mini))
@@ -317,7 +334,8 @@ class Actor:
         finite = True
         per_micro = config.loss_normaliser == "micro_batch"
         chunks = self._micro_batches(mini, samples, by_length=not per_micro)
-        for rows in chunks:
+        # Several ranks: this rank's share, the loss weighted (lamer_train.distributed).
+        for rows, weight in micro_batch_share(chunks):
             if per_micro:  # the reference: each micro-batch's own mean, averaged over them
                 own = sum(len(samples[i][1]) for i in rows) if token_mean else len(rows)
                 normaliser = float(own) * len(chunks)
@@ -367,9 +385,12 @@ class Actor:
                 loss = loss + config.kl_coef * agg_loss(
                     kl, mask, config.loss_agg_mode, normaliser=normaliser, horizon=horizon
                 )
-                metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
+                if weight:
+                    metrics.add_tokens("kl", float((kl.detach() * mask).sum()), micro_tokens)
             finite = finite and bool(torch.isfinite(loss.detach()))
-            loss.backward()
+            (loss * weight if weight != 1.0 else loss).backward()
+            if weight == 0:  # a filler pass: its metrics are another rank's
+                continue
             metrics.add("pg_loss", float(policy.pg_loss.detach()))
             metrics.add("loss", float(loss.detach()))
             for name in ("pg_clipfrac", "ppo_kl", "pg_clipfrac_lower"):
@@ -382,12 +403,46 @@ class Actor:
 
     # -- checkpointing ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Model weights, optimizer state and the update counter (for exact resumes)."""
-        return learner_state(self.model, self.optimizer, self.updates_done)
+        """Model weights, optimizer state and the update counter (for exact resumes);
+        with LoRA also the adapters alone (``"adapters"``), which a checkpoint keeps
+        when it stores the weights merged (:func:`lamer_train.lora.hf_weights`)."""
+        state = learner_state(self.model, self.optimizer, self.updates_done)
+        if has_lora(self.model):
+            state["adapters"] = adapter_state(self.model)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (tied aliases may be left out)."""
-        self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
+        """Restore what :meth:`state_dict` returned (tied aliases may be left out). With
+        LoRA the weights may be merged (a checkpoint's ``model/`` folder): then the
+        adapters are loaded onto this actor's base model, and the result must reproduce
+        those merged weights."""
+        if not (has_lora(self.model) and not is_lora_state(state["model"])):
+            self.updates_done = load_learner_state(self.model, self.optimizer, state, "actor")
+            return
+        if "adapters" not in state:
+            raise KeyError("the actor trains LoRA adapters but the checkpoint holds none")
+        own = adapter_state(self.model)
+        if set(state["adapters"]) != set(own):
+            raise KeyError(
+                "checkpoint adapters do not fit actor.lora: "
+                f"{sorted(set(state['adapters']) ^ set(own))[:5]}"
+            )
+        with torch.no_grad():
+            for name, tensor in state["adapters"].items():
+                own[name].copy_(tensor)
+        # The frozen base comes from the run's config; a different base model would
+        # silently give a different policy.
+        merged = hf_weights(self.model)
+        for name, saved in state["model"].items():
+            if name in merged and not torch.allclose(
+                merged[name].float(), saved.to(merged[name].device).float(), atol=1e-5, rtol=1e-4
+            ):
+                raise ValueError(
+                    f"the LoRA checkpoint's merged weight {name} does not match this base "
+                    "model plus its adapters: the run's model is not the one it was trained from"
+                )
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates_done = int(state.get("updates_done", 0))
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:
@@ -440,6 +495,13 @@ class _MetricSums:
     def step(self, name: str, value: float) -> None:
         self.step_sums[name] = self.step_sums.get(name, 0.0) + value
         self.step_counts[name] = self.step_counts.get(name, 0) + 1
+
+    def sum_over_ranks(self) -> None:
+        """Several ranks: each summed its own micro-batches; add up every rank's sums."""
+        if is_distributed():
+            self.loss_sums = sum_over_ranks(self.loss_sums)
+            self.token_sums = sum_over_ranks(self.token_sums)
+            self.token_counts = sum_over_ranks(self.token_counts)
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0.0) + 1.0

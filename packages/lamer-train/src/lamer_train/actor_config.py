@@ -19,6 +19,26 @@ LossNormaliser = Literal["mini_batch", "micro_batch"]
 KLPenalty = Literal["kl", "abs", "mse", "low_var_kl"]
 
 
+class LoraConfig(BaseModel):
+    """Low-rank adapters trained instead of the full weights (needs ``lamer-train[lora]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rank: int = Field(16, ge=1, description="Rank r of each adapter (B is out x r, A is r x in).")
+    alpha: float = Field(
+        32.0, gt=0, description="Adapter scale numerator: the update is (alpha / rank) * B A."
+    )
+    dropout: float = Field(
+        0.0, ge=0, lt=1, description="Dropout on the adapters' input while training."
+    )
+    target_modules: tuple[str, ...] = Field(
+        ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+        min_length=1,
+        description="Names of the linear layers that get adapters (default: every "
+        "projection of a Qwen3 decoder block).",
+    )
+
+
 class ActorConfig(BaseModel):
     """PPO update settings (defaults follow the paper's runs where it states them)."""
 
@@ -85,6 +105,12 @@ class ActorConfig(BaseModel):
         "the block in the backward (the model's own non-reentrant gradient checkpointing; "
         "composes with FSDP2's per-block sharding): much less activation memory for about "
         "one more forward pass. Applies to the critic too.",
+    )
+    lora: LoraConfig | None = Field(
+        None,
+        description="Train LoRA adapters (peft) instead of every weight: the optimizer holds "
+        "the adapters only; engines, checkpoints' model/ folders and exports get the "
+        "adapters merged into the base weights. None = full fine-tuning.",
     )
     loss_normaliser: LossNormaliser = Field(
         "mini_batch",

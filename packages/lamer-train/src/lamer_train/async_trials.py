@@ -189,17 +189,26 @@ def play_trials(
 ) -> tuple[list[Trial], RolloutStats]:
     """One rollout under ``schedule`` (``"lockstep"`` or ``"async"``), with sampling seeds
     derived from ``(run_seed, *seed_key)``: per wave in lock-step, per trial response in
-    async (see the two loops for why the keys differ)."""
-    if schedule == "async":
-        return run_trials_async(
+    async (see the two loops for why the keys differ).
+
+    Under torchrun each rank plays whole task groups and every rank returns all the
+    trials (:mod:`lamer_train.rank_rollouts`)."""
+    from lamer_train.rank_rollouts import play_across_ranks, rank_key
+
+    def play(share: list[Task], indices: list[int]) -> tuple[list[Trial], RolloutStats]:
+        if schedule == "async":  # a trial's seeds follow its index in the whole batch
+            return run_trials_async(
+                setup,
+                share,
+                request_seed=lambda i, k: derive_seed(run_seed, *seed_key, indices[i], k),
+                on_wave=on_wave,
+            )
+        wave_key = (*seed_key, *rank_key())  # one process: seed_key itself
+        return run_trials(
             setup,
-            tasks,
-            request_seed=lambda index, k: derive_seed(run_seed, *seed_key, index, k),
+            share,
+            wave_seed=lambda wave: derive_seed(run_seed, *wave_key, wave),
             on_wave=on_wave,
         )
-    return run_trials(
-        setup,
-        tasks,
-        wave_seed=lambda wave: derive_seed(run_seed, *seed_key, wave),
-        on_wave=on_wave,
-    )
+
+    return play_across_ranks(tasks, play)

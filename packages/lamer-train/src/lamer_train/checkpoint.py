@@ -42,17 +42,19 @@ import torch
 from lamer_train.checkpoint_files import (
     CHECKPOINT_PREFIX,
     CHECKPOINTS,
+    LATEST,
     MANIFEST,
     CheckpointError,
     find_resume_checkpoint,
     folder_size,
     list_checkpoints,
+    publish_checkpoint,
     remove_stale_temporaries,
+    seal_checkpoint,
     verify_checkpoint,
-    write_manifest,
     write_text_atomic,
 )
-from lamer_train.checkpoint_files import fsync_dir as _fsync_dir
+from lamer_train.lora import has_lora, hf_weights
 
 __all__ = [
     "CheckpointError",
@@ -65,7 +67,6 @@ __all__ = [
     "write_text_atomic",
 ]
 
-LATEST = "latest"
 MODEL_DIR = "model"
 """Sub-folder of a checkpoint holding the policy in Hugging Face layout."""
 _PREFIX = CHECKPOINT_PREFIX
@@ -85,11 +86,6 @@ class TrainerState:
 
 def checkpoint_name(iteration: int) -> str:
     return f"{_PREFIX}{iteration:06d}"
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def rng_states() -> dict[str, Any]:
@@ -120,6 +116,18 @@ def non_finite_tensors(state: Any, where: str = "") -> list[str]:
     return []
 
 
+def refuse_non_finite(run_dir: Path, name: str, bad: list[str]) -> None:
+    """Raise :class:`CheckpointError` when ``bad`` names tensors holding NaN or inf:
+    checkpoint ``name`` is not written and the last finite one is kept."""
+    if bad:
+        kept = latest_checkpoint(run_dir)
+        raise CheckpointError(
+            f"checkpoint {name} not written: {len(bad)} tensors hold NaN or inf "
+            f"(first: {bad[0]}); the last finite checkpoint "
+            f"{kept.name if kept else '(none yet)'} is kept"
+        )
+
+
 def save_checkpoint(
     run_dir: Path,
     state: TrainerState,
@@ -143,13 +151,7 @@ def save_checkpoint(
     remove_stale_temporaries(root)
     name = checkpoint_name(state.iteration)
     bad = non_finite_tensors(actor_state) + non_finite_tensors(critic_state or {}, "critic")
-    if bad:
-        kept = latest_checkpoint(run_dir)
-        raise CheckpointError(
-            f"checkpoint {name} not written: {len(bad)} tensors hold NaN or inf "
-            f"(first: {bad[0]}); the last finite checkpoint "
-            f"{kept.name if kept else '(none yet)'} is kept"
-        )
+    refuse_non_finite(run_dir, name, bad)
     final = root / name
     tmp = root / f".tmp-{name}-{os.getpid()}"
     if tmp.exists():
@@ -166,13 +168,7 @@ def save_checkpoint(
         (tmp / "trainer_state.json").write_text(
             json.dumps(asdict(state), indent=2), encoding="utf-8"
         )
-        for item in tmp.rglob("*"):
-            if item.is_file():
-                _fsync_file(item)
-        if (tmp / MODEL_DIR).is_dir():
-            _fsync_dir(tmp / MODEL_DIR)
-        write_manifest(tmp)
-        _fsync_dir(tmp)
+        seal_checkpoint(tmp)
     except (OSError, RuntimeError) as error:
         shutil.rmtree(tmp, ignore_errors=True)
         if not _is_disk_full(error):
@@ -183,14 +179,7 @@ def save_checkpoint(
             f"no space left on the device writing checkpoint {final}: it needs {needed} "
             "(the size of the previous checkpoint); free space and --resume"
         ) from None
-    if final.exists():  # the same iteration saved again after a resume
-        shutil.rmtree(final)
-    os.rename(tmp, final)
-    _fsync_dir(root)
-    write_text_atomic(root / LATEST, name + "\n")
-    if keep_last > 0:
-        for old in list_checkpoints(run_dir)[:-keep_last]:
-            shutil.rmtree(old, ignore_errors=True)
+    publish_checkpoint(tmp, final, keep_last)
     return final
 
 
@@ -286,7 +275,9 @@ def write_hf_model(folder: Path, policy: Any, tokenizer: Any = None) -> None:
     bars_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        policy.save_pretrained(folder, safe_serialization=True)
+        # LoRA: the adapters merged into the base weights, under the base model's names.
+        merged = dict(hf_weights(policy)) if has_lora(policy) else None
+        policy.save_pretrained(folder, safe_serialization=True, state_dict=merged)
     finally:
         if bars_on:
             hf_logging.enable_progress_bar()

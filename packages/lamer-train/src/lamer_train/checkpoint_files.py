@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHECKPOINTS = "checkpoints"
+LATEST = "latest"
+"""Text file in ``checkpoints/`` naming the newest complete checkpoint."""
 MANIFEST = "manifest.json"
 CHECKPOINT_PREFIX = "iter_"
 _CHUNK = 1 << 20
@@ -126,6 +128,34 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
         return []
     found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)]
     return sorted(found, key=lambda p: p.name)
+
+
+def seal_checkpoint(tmp: Path) -> None:
+    """Make a checkpoint written into the temporary folder ``tmp`` durable: every file and
+    sub-folder flushed to disk, then the manifest (written last), then the folder."""
+    for item in sorted(tmp.rglob("*")):
+        if item.is_file():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+        elif item.is_dir():
+            fsync_dir(item)
+    write_manifest(tmp)
+    fsync_dir(tmp)
+
+
+def publish_checkpoint(tmp: Path, final: Path, keep_last: int) -> None:
+    """Rename the sealed ``tmp`` into place as ``final`` (replacing a checkpoint of the
+    same iteration saved again after a resume), point the ``latest`` file of its folder
+    at it, and remove all but the ``keep_last`` newest checkpoints (``<= 0``: keep all)."""
+    root = final.parent
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    fsync_dir(root)
+    write_text_atomic(root / LATEST, final.name + "\n")
+    if keep_last > 0:
+        for old in list_checkpoints(root.parent)[:-keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @dataclass(slots=True)

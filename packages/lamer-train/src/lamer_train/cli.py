@@ -9,7 +9,9 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
-    lamer-train experiment minesweeper_small      # LaMer vs baselines over seeds + report
+    lamer-train experiment sokoban_small          # LaMer vs baselines over seeds + report
+    lamer-train --nproc-per-node 4 [command] ...  # one node, 4 ranks (torchrun, FSDP2)
+    torchrun --nproc-per-node 4 -m lamer_train ...   # the same; see the README for nodes
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -22,6 +24,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,6 +43,7 @@ from lamer_train.preflight import (
     check_engine_installed,
     check_env,
     check_model_source,
+    check_torchrun_support,
 )
 from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
@@ -104,26 +108,35 @@ def train(args: argparse.Namespace, console: Console) -> int:
     else:
         config = load_config(args.config, args.overrides)
         run_dir = _new_run_dir(config, args.config)
-        if (run_dir / "checkpoints").exists():
-            raise ConfigError(
-                f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
-                "to continue it, or choose another run.name"
-            )
+    ranks = _join_ranks()  # under torchrun: every rank takes rank 0's run folder name
+    if ranks is not None:
+        run_dir = ranks.broadcast_object(run_dir)
+        if not ranks.is_main_rank():  # rank 0 alone prints, logs and writes the run folder
+            console = Console(quiet=True)
+    if not args.resume and (run_dir / "checkpoints").exists():
+        raise ConfigError(
+            f"run folder {run_dir} already holds checkpoints; pass --resume {run_dir} "
+            "to continue it, or choose another run.name"
+        )
     check_before_run(config, run_dir)
+    main_rank = ranks is None or ranks.is_main_rank()
     resume_from = None
-    if args.resume:  # before the model is built: a damaged run stops here
+    if args.resume and main_rank:  # before the model is built: a damaged run stops here
         remove_stale_temporaries(run_dir)
         remove_stale_temporaries(run_dir / CHECKPOINTS)
         resume_from = find_resume_checkpoint(run_dir)
         _print_skipped(console, resume_from.skipped)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_run_config(run_dir, config)
+    if main_rank:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_config(run_dir, config)
+    if ranks is not None:
+        resume_from = ranks.broadcast_object(resume_from)  # also: the run folder exists
 
     # soft_wrap: a path must stay on one line to be copied.
     console.print(f"[bold]lamer-train[/] run folder: {run_dir}", soft_wrap=True)
     console.print("loading torch and transformers")
     # Heavy imports (torch, transformers) only once the config is known to be good.
-    from lamer_train.report import RunReport, pass_at_k_table
+    from lamer_train.report import RunReport, SilentReport, pass_at_k_table
     from lamer_train.trainer import Trainer
 
     trainer = Trainer(config, run_dir, log=lambda line: console.print(line, soft_wrap=True))
@@ -136,19 +149,25 @@ def train(args: argparse.Namespace, console: Console) -> int:
             console.print(f"resuming from {resume_from.checkpoint}", soft_wrap=True)
             resume_iteration = trainer.state.iteration + 1
         console.print(f"resuming at iteration {max(resume_iteration, 1)}")
-    report = RunReport(
-        run_dir,
-        tensorboard=config.run.tensorboard,
-        wandb_project=config.run.wandb_project,
-        run_name=run_dir.name,
-        config=config.model_dump(mode="json"),
-        resume_iteration=resume_iteration,
+    report = (
+        RunReport(
+            run_dir,
+            tensorboard=config.run.tensorboard,
+            wandb_project=config.run.wandb_project,
+            run_name=run_dir.name,
+            config=config.model_dump(mode="json"),
+            resume_iteration=resume_iteration,
+        )
+        if main_rank
+        else SilentReport()
     )
     try:
         summary = trainer.fit(report, console, show_progress=config.run.progress)
     finally:
         report.close()
         trainer.close()
+        if ranks is not None:
+            ranks.close_distributed()
     if summary.eval_end:
         console.print(pass_at_k_table(summary.eval_start, summary.eval_end))
     console.print(
@@ -156,6 +175,17 @@ def train(args: argparse.Namespace, console: Console) -> int:
         soft_wrap=True,
     )
     return 0
+
+
+def _join_ranks() -> ModuleType | None:
+    """Under torchrun (``WORLD_SIZE`` > 1): join the process group and return
+    :mod:`lamer_train.distributed`; ``None`` in a single process (torch stays unloaded)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    from lamer_train import distributed
+
+    distributed.init_distributed()
+    return distributed
 
 
 def _run_folder_of(path: Path) -> Path:
@@ -176,6 +206,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     else:
         config = load_run_config(_run_folder_of(path), args.overrides)
     check_run_setup(config)
+    check_torchrun_support(config)
     check_env(config, args.sets)  # also rejects a --set name that is not configured
     check_model_source(config.model)
     check_engine_installed(config)
@@ -194,12 +225,17 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
     from lamer_train.trainer import Trainer
 
+    ranks = _join_ranks()  # under torchrun: the eval sets split over the ranks
     trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
     try:
         metrics, trials = trainer.evaluate()
     finally:
         trainer.close()
+        if ranks is not None:
+            ranks.close_distributed()
+    if ranks is not None and not ranks.is_main_rank():
+        return 0  # rank 0 writes the results
     # One file per set: evaluating one set never overwrites another's result.
     out = run_dir / "eval" / checkpoint.name
     out.mkdir(parents=True, exist_ok=True)
@@ -240,8 +276,44 @@ def _print_error(label: str, error: Exception) -> None:
     Console(stderr=True).print(message, highlight=False, soft_wrap=True)
 
 
+def launch_ranks(argv: list[str]) -> int | None:
+    """``lamer-train --nproc-per-node N ...``: the same command under torchrun on this
+    machine (``torch.distributed.run --standalone``); ``None`` without that flag. The
+    config is checked here first, so an error is reported once, before any rank starts."""
+    flag = next((a for a in argv if a.split("=")[0] == "--nproc-per-node"), None)
+    if flag is None:
+        return None
+    position = argv.index(flag)
+    rest = argv[:position] + argv[position + (1 if "=" in flag else 2) :]
+    value = flag.partition("=")[2] or (argv[position + 1] if position + 1 < len(argv) else "")
+    if not value.isdigit() or int(value) < 1:
+        _print_error(
+            "usage error", ValueError(f"--nproc-per-node needs a count >= 1, got {value!r}")
+        )
+        return 2
+    command, parsed = "train", rest
+    if rest and rest[0] in COMMANDS:
+        command, parsed = rest[0], rest[1:]
+    args = _parser(command).parse_args(parsed)
+    try:
+        if command == "train" and args.resume:
+            load_run_config(Path(args.resume), args.overrides)
+        elif command == "train":
+            load_config(args.config, args.overrides)
+    except ConfigError as error:
+        _print_error("config error", error)
+        return 2
+    import subprocess
+
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return subprocess.call([*torchrun, f"--nproc-per-node={value}", "-m", "lamer_train", *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    launched = launch_ranks(argv)
+    if launched is not None:
+        return launched
     if argv and argv[0] == "export":
         from lamer_train.export import main as export_main
 

@@ -18,7 +18,6 @@ Training and the eval sets that play the training env's settings share one env p
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,11 +30,20 @@ from lamer_core.seeding import derive_seed
 from lamer_envs.pool import EnvPool, make_pool
 from lamer_memory.config import PromptConfig
 from lamer_train.actor import Actor
+from lamer_train.block_compile import compile_decoder_blocks
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import Critic, build_value_model
+from lamer_train.distributed import (
+    is_distributed,
+    largest_group_share,
+    shard_model,
+    torch_threads_per_rank,
+    world_size,
+)
 from lamer_train.engines.base import Engine
 from lamer_train.engines.factory import build_engine
 from lamer_train.eval_sets import EvalSet, kwargs_key, resolve_eval_sets
+from lamer_train.lora import adapt_policy
 from lamer_train.model_factory import load_policy
 from lamer_train.prompting import MemoryPrompts, tokenizer_counter
 from lamer_train.task_seeds import held_out_seeds
@@ -78,13 +86,15 @@ def build_components(
 ) -> Components:
     """Build every part of a run; ``eval_sets``: only these sets (default: all)."""
     set_torch_threads(config.run.torch_threads)
-    actor, tokenizer = build_actor(config, log)
+    actor, tokenizer, whole = build_actor(config, log)
     # hf: shares the actor's module (and its autocast); vllm: its own copy, synced.
-    engine = build_engine(config, actor.model, tokenizer)
+    # Under torchrun the actor is sharded and each rank's engine gets a whole copy.
+    engine = build_engine(config, whole, tokenizer)
     estimator = get_estimator(config.algorithm.estimator)
     critic = None
     if value_targets(estimator) is not None:
-        critic = build_critic(config, actor)
+        critic = build_critic(config, whole, actor.pad_id)
+    del whole  # the hf engine keeps it under torchrun; nothing else does
 
     trial = config.trial
     count_tokens = tokenizer_counter(tokenizer)
@@ -99,8 +109,9 @@ def build_components(
     chosen = resolve_eval_sets(config, eval_sets)
     pools = make_env_pools(
         config,
-        [(config.env.kwargs, trial.tasks_per_iteration * trial.group_size)]
-        + [(s.env_kwargs, s.num_trials) for s in chosen],
+        # Under torchrun a rank plays its share of the task groups only.
+        [(config.env.kwargs, largest_group_share(trial.tasks_per_iteration) * trial.group_size)]
+        + [(s.env_kwargs, largest_group_share(s.num_tasks) * s.group_size) for s in chosen],
         log,
     )
     eval_runners = [
@@ -134,9 +145,13 @@ def build_components(
     )
 
 
-def build_actor(config: LaMerConfig, log: Callable[[str], None]) -> tuple[Actor, Any]:
-    """The policy (seeded from the run seed) on ``run.device``, wrapped in the actor,
-    and its tokenizer."""
+def build_actor(
+    config: LaMerConfig, log: Callable[[str], None]
+) -> tuple[Actor, Any, torch.nn.Module]:
+    """The policy (seeded from the run seed) on ``run.device``, wrapped in the actor, its
+    tokenizer, and the policy unsharded: the actor's own module in one process; under
+    torchrun (the actor sharded with FSDP2) a copy of its initial weights, for the
+    engine and the critic."""
     log(f"building the model: {config.model.name_or_path} on {config.run.device}")
     model, tokenizer = load_policy(config.model, seed=derive_seed(config.seed, "model-init"))
     model.to(config.run.device)
@@ -144,24 +159,47 @@ def build_actor(config: LaMerConfig, log: Callable[[str], None]) -> tuple[Actor,
     log(f"model ready: {parameters / 1e6:.1f}M parameters")
     ref_model = None
     if config.actor.kl_coef > 0:
-        ref_model = copy.deepcopy(model).eval().requires_grad_(False)
+        ref_model = _sharded(config, copy.deepcopy(model).eval().requires_grad_(False))
+    # actor.lora: adapters before the engine's copy and before the sharding.
+    adapt_policy(model, config.actor)
+    whole = model
+    if is_distributed():
+        whole = copy.deepcopy(model)
+        log(f"sharding the actor over {world_size()} ranks (FSDP2)")
+    if config.model.compile_blocks:
+        blocks = compile_decoder_blocks(model)
+        log(f"compiling {blocks} decoder blocks for the actor's training passes (torch.compile)")
     actor = Actor(
-        model, config.actor, ref_model=ref_model, compute_dtype=config.model.compute_dtype
+        _sharded(config, model),
+        config.actor,
+        ref_model=ref_model,
+        compute_dtype=config.model.compute_dtype,
     )
-    return actor, tokenizer
+    return actor, tokenizer, whole
 
 
-def build_critic(config: LaMerConfig, actor: Actor) -> Critic:
-    """A value model on the policy's backbone (its own copy), batched like the actor."""
+def build_critic(config: LaMerConfig, policy: torch.nn.Module, pad_id: int) -> Critic:
+    """A value model on the (unsharded) policy's backbone (its own copy), batched like
+    the actor, sharded like it under torchrun."""
+    value_model = build_value_model(
+        policy, config.critic, seed=derive_seed(config.seed, "critic-init")
+    )
     return Critic(
-        build_value_model(actor.model, config.critic, seed=derive_seed(config.seed, "critic-init")),
+        _sharded(config, value_model),
         config.critic,
         mini_batch_size=config.actor.mini_batch_size,
         micro_batch_size=config.actor.micro_batch_size,
-        pad_id=actor.pad_id,
+        pad_id=pad_id,
         compute_dtype=config.model.compute_dtype,
         micro_batch_tokens=config.actor.micro_batch_tokens,
         activation_checkpointing=config.actor.activation_checkpointing,
+    )
+
+
+def _sharded(config: LaMerConfig, model: torch.nn.Module) -> torch.nn.Module:
+    """FSDP2 per decoder layer under torchrun (:func:`lamer_train.distributed.shard_model`)."""
+    return shard_model(
+        model, compute_dtype=config.model.compute_dtype, cpu_offload=config.model.cpu_offload
     )
 
 
@@ -205,10 +243,8 @@ def make_env_pools(
 
 
 def set_torch_threads(threads: int) -> None:
-    """0 = one thread per available core (the process's CPU affinity, not the machine's)."""
+    """0 = one thread per available core (the process's CPU affinity, not the machine's),
+    divided among the ranks of a torchrun job on this machine."""
     if threads <= 0:
-        try:
-            threads = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            threads = os.cpu_count() or 1
+        threads = torch_threads_per_rank()
     torch.set_num_threads(max(threads, 1))

@@ -30,7 +30,15 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from lamer_train.actor_config import LossAggMode
 from lamer_train.critic_config import CriticConfig
+from lamer_train.distributed import (
+    compute_device,
+    gather_rows,
+    is_distributed,
+    micro_batch_share,
+    sum_over_ranks,
+)
 from lamer_train.learner import adamw, learner_state, load_learner_state
+from lamer_train.lora import has_lora, without_lora
 from lamer_train.model_factory import (
     check_compute_dtype,
     compute_autocast,
@@ -73,7 +81,8 @@ class ValueModel(torch.nn.Module):
             position_ids=position_ids,
             use_cache=False,
         ).last_hidden_state[:, -keep_last:, :]
-        return self.value_head(hidden).squeeze(-1).float()
+        # A new tensor, not a view: FSDP2 hooks the backward on the output (and warns on views).
+        return self.value_head(hidden)[..., 0].to(torch.float32, copy=True)
 
 
 def build_value_model(policy: PreTrainedModel, config: CriticConfig, seed: int = 0) -> ValueModel:
@@ -89,6 +98,8 @@ def build_value_model(policy: PreTrainedModel, config: CriticConfig, seed: int =
                 f"critic.name_or_path={config.name_or_path!r} is not a local checkpoint directory"
             )
         source = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype)
+    if has_lora(source):  # the policy's adapters merged in: the critic trains every weight
+        source = without_lora(source)
     backbone = source.get_decoder()
     model = ValueModel(backbone, source.config.hidden_size, seed=seed)
     return model.to(next(policy.parameters()).device)
@@ -180,7 +191,7 @@ class Critic:
 
     def _values(self, rows: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         """Values ``(rows, R)`` (zero past each response) and the response mask."""
-        packed = pack_rows(rows, self.pad_id, next(self.model.parameters()).device)
+        packed = pack_rows(rows, self.pad_id, compute_device(self.model))
         width = packed.response_mask.shape[1]
         # Position P-1+j holds the state before response token j: the last R+1 positions
         # minus the final one (which follows the last token).
@@ -197,12 +208,18 @@ class Critic:
         out = np.zeros((len(samples), width), dtype=np.float64)
         rows = [i for i, sample in enumerate(samples) if len(sample[1]) > 0]
         self.model.eval()
+        mine: dict[int, np.ndarray] = {}
         with torch.no_grad():
-            for chunk in self._micro_batches(rows, samples):
+            chunks = self._micro_batches(rows, samples)
+            for chunk, weight in micro_batch_share(chunks):  # several ranks: this one's
                 values, _ = self._values([samples[i] for i in chunk])
+                if weight == 0:  # a rank's filler pass (see lamer_train.distributed)
+                    continue
                 for slot, row in enumerate(chunk):
                     length = len(samples[row][1])
-                    out[row, :length] = values[slot, :length].double().cpu().numpy()
+                    mine[row] = values[slot, :length].double().cpu().numpy()
+        for row, row_values in (gather_rows(mine) if is_distributed() else mine).items():
+            out[row, : len(row_values)] = row_values
         return out
 
     def update(
@@ -221,7 +238,7 @@ class Critic:
         steps = skipped = 0
         if not usable:
             return {}
-        device = next(self.model.parameters()).device
+        device = compute_device(self.model)
         self.model.train()
         for _ in range(config.ppo_epochs):
             for start in range(0, len(usable), self.mini_batch_size):
@@ -232,7 +249,9 @@ class Critic:
                 )
                 horizon = max(len(samples[i][1]) for i in mini)
                 self.optimizer.zero_grad(set_to_none=True)
-                for chunk in self._micro_batches(mini, samples):
+                chunks = self._micro_batches(mini, samples)
+                # Several ranks: this rank's share, the loss weighted (lamer_train.distributed).
+                for chunk, weight in micro_batch_share(chunks):
                     values, mask = self._values([samples[i] for i in chunk])
                     width = mask.shape[1]
                     old = pad_tensors([old_values[i, :width] for i in chunk], width, device)
@@ -247,7 +266,9 @@ class Critic:
                         normaliser=normaliser,
                         horizon=horizon,
                     )
-                    loss.backward()
+                    (loss * weight if weight != 1.0 else loss).backward()
+                    if weight == 0:  # a filler pass: its metrics are another rank's
+                        continue
                     micro_tokens = float(mask.sum())
                     sums["value_loss"] += float(loss.detach())
                     sums["value_clipfrac"] += float(clipfrac) * micro_tokens / tokens
@@ -265,6 +286,9 @@ class Critic:
                 sums["grad_norm"] += float(grad_norm)
         self.updates_done += 1
         self.model.eval()
+        if is_distributed():  # each rank summed its own micro-batches' shares
+            own = sum_over_ranks({k: sums[k] for k in ("value_loss", "value_clipfrac")})
+            sums.update(own)
         passes = max(config.ppo_epochs * -(-len(usable) // self.mini_batch_size), 1)
         metrics = {name: total / passes for name, total in sums.items()}
         metrics["optimizer_steps"] = float(steps)

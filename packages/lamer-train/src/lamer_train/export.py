@@ -9,7 +9,8 @@ safetensors weights, tokenizer files with the chat template), so
 ``AutoModelForCausalLM.from_pretrained(folder)``, ``AutoTokenizer.from_pretrained(folder)``
 and ``vllm.LLM(folder)`` load it. A checkpoint already holds this folder as ``model/``
 (it is copied); a checkpoint written before that layout keeps its weights in
-``actor.pt``, and the model is rebuilt from the run's ``config.yaml`` and filled with them.
+``actor.pt``, and one written under torchrun in shards (``sharded/``): the model is
+rebuilt from the run's ``config.yaml`` and filled with them.
 The weights keep the training dtype (float32 master weights) unless ``--dtype`` asks
 for another; vLLM's ``dtype="auto"`` serves in the dtype the folder's config names. The
 folder appears complete or not at all (written next to it, then renamed).
@@ -76,10 +77,13 @@ def export_checkpoint(checkpoint: Path, destination: Path, dtype: str | None = N
 
 
 def _rebuild(checkpoint: Path, folder: Path) -> None:
-    """Older checkpoints: weights in actor.pt; the architecture comes from config.yaml."""
+    """Checkpoints without model/ (older ones: weights in actor.pt; a torchrun job's:
+    shards in sharded/); the architecture comes from the run's config.yaml."""
     from lamer_train.checkpoint import load_checkpoint, write_hf_model
     from lamer_train.config import load_config
+    from lamer_train.lora import adapt_policy
     from lamer_train.model_factory import load_policy
+    from lamer_train.sharded_checkpoint import is_sharded_checkpoint, read_sharded_weights
 
     config_path = checkpoint.parent.parent / CONFIG_FILE
     if not config_path.is_file():
@@ -89,10 +93,14 @@ def _rebuild(checkpoint: Path, folder: Path) -> None:
         )
     config = load_config(config_path)
     model, tokenizer = load_policy(config.model)
-    weights = load_checkpoint(checkpoint).actor_state.get("model")
-    if weights is None:
-        raise ExportError(f"{checkpoint}/actor.pt holds no model weights")
-    model.load_state_dict(weights)
+    adapt_policy(model, config.actor)  # actor.lora: the checkpoint holds base + adapters
+    if is_sharded_checkpoint(checkpoint):  # written under torchrun: gather the shards
+        read_sharded_weights(checkpoint, model)
+    else:
+        weights = load_checkpoint(checkpoint).actor_state.get("model")
+        if weights is None:
+            raise ExportError(f"{checkpoint}/actor.pt holds no model weights")
+        model.load_state_dict(weights)
     write_hf_model(folder, model, tokenizer)
 
 

@@ -40,6 +40,18 @@ class ModelConfig(BaseModel):
         "HF engine under torch.autocast over the param_dtype weights (the paper's mixed "
         "precision: float32 parameters, bfloat16 compute).",
     )
+    cpu_offload: bool = Field(
+        False,
+        description="Under torchrun with several GPUs: keep the parameter shards, gradients and "
+        "AdamW state in CPU memory and run the optimizer step on the CPU (FSDP2 "
+        "CPUOffloadPolicy; the paper's setting). Ignored in a single process and on CPU.",
+    )
+    compile_blocks: bool = Field(
+        False,
+        description="torch.compile each decoder block for the actor's scoring and training "
+        "passes (fuses the blocks' norm, rotary and MLP elementwise work; decoding with a KV "
+        "cache stays eager). Worth it on GPUs; on CPU the compile time outweighs short runs.",
+    )
     attn_implementation: str = Field(
         "sdpa", description="transformers attention backend ('sdpa', 'eager', 'flash_attention_2')."
     )

@@ -159,6 +159,23 @@ class RunReport:
             self._wandb.finish()
 
 
+class SilentReport:
+    """The report of a torchrun rank other than 0: the same calls, nothing written
+    (rank 0 writes the run's metrics, samples and plots)."""
+
+    def log(self, iteration: int, metrics: dict[str, float]) -> None:
+        pass
+
+    def write_samples(self, name: str, trials: Sequence[Trial], **details: Any) -> None:
+        pass
+
+    def plot(self) -> list[Path]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
 def _json_number(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -49,12 +49,14 @@ from lamer_train.checkpoint import (
 from lamer_train.components import build_components
 from lamer_train.config import LaMerConfig
 from lamer_train.critic import value_metrics
+from lamer_train.distributed import engine_weights, is_distributed, is_main_rank
 from lamer_train.eval_sets import metrics_by_set
 from lamer_train.evaluation import evaluate
 from lamer_train.iteration_metrics import StepTimes, iteration_metrics, row_advantages
 from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
 from lamer_train.report import RunReport
+from lamer_train.sharded_checkpoint import restore_sharded, save_sharded
 from lamer_train.task_seeds import iteration_tasks
 from lamer_train.trial_loop import RolloutSetup, RolloutStats
 from lamer_train.trial_records import write_trial_records
@@ -118,6 +120,14 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
+        if is_distributed():  # every rank writes its shard (lamer_train.sharded_checkpoint)
+            return save_sharded(
+                self.run_dir,
+                self.state,
+                self.actor,
+                self.critic,
+                keep_last=self.config.run.keep_checkpoints,
+            )
         return save_checkpoint(
             self.run_dir,
             self.state,
@@ -131,6 +141,12 @@ class Trainer:
     def restore(self, path: Path, *, verified: bool = False) -> None:
         """Continue from a checkpoint (a checkpoint folder or a run folder); ``verified``:
         its manifest was just checked."""
+        # A sharded checkpoint, or any checkpoint into a sharded actor (torchrun).
+        restored = restore_sharded(path, self.actor, self.critic, verify=not verified)
+        if restored is not None:
+            self.state = restored
+            self.engine.load_weights(engine_weights(self.actor.model))
+            return
         loaded = load_checkpoint(path, map_location=self.config.run.device, verify=not verified)
         self.actor.load_state_dict(loaded.actor_state)
         if self.critic is not None:
@@ -140,7 +156,7 @@ class Trainer:
                     f"{self.config.algorithm.estimator!r} trains a critic"
                 )
             self.critic.load_state_dict(loaded.critic_state)
-        self.engine.load_weights(self.actor.model.state_dict())
+        self.engine.load_weights(engine_weights(self.actor.model))
         restore_rng_states(loaded.rng)
         self.state = loaded.state
 
@@ -171,7 +187,7 @@ class Trainer:
         # 4. Critic and actor updates, then the new weights to the engine.
         actor_metrics, critic_metrics = self.update(iteration, samples, estimate, values, progress)
         times.synced = time.perf_counter()
-        self.engine.load_weights(self.actor.model.state_dict())
+        self.engine.load_weights(engine_weights(self.actor.model))
         times.update_done = time.perf_counter()
         self.state.data_position += self.config.trial.tasks_per_iteration
 
@@ -322,7 +338,7 @@ class Trainer:
             seed=self.config.seed,
             on_step=on_step,
         )
-        self.engine.load_weights(self.actor.model.state_dict())
+        self.engine.load_weights(engine_weights(self.actor.model))
         return losses
 
     # -- the whole run -------------------------------------------------------------
@@ -430,7 +446,8 @@ class Trainer:
             "eval_start": metrics_by_set(extra.get("eval_start")),
             "eval_end": metrics_by_set(extra.get("eval_last")),
         }
-        (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
+        if is_main_rank():
+            (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
         return RunSummary(
             run_dir=self.run_dir,
             eval_start=extra.get("eval_start"),

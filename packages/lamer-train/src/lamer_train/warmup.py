@@ -148,10 +148,15 @@ def _batch_loss(model, pairs: list[tuple[list[int], list[int]]], device) -> torc
         target_mask[row, start + len(prompt) :] = True
     ids, mask, target_mask = ids.to(device), mask.to(device), target_mask.to(device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    hidden = model.model(
-        input_ids=ids, attention_mask=mask, position_ids=positions
-    ).last_hidden_state
-    # The token at position t is predicted from the hidden state at t - 1.
-    predict_from = target_mask[:, 1:]
-    logits = model.lm_head(hidden[:, :-1][predict_from])
-    return torch.nn.functional.cross_entropy(logits.float(), ids[:, 1:][predict_from])
+    # Targets sit in the last `span` positions (left padding); position t predicts token
+    # t + 1. The model's own forward (which FSDP's hooks need) computes those logits only.
+    span = max(len(t) for _, t in pairs)
+    logits = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions,
+        use_cache=False,
+        logits_to_keep=span + 1,
+    ).logits[:, :-1]
+    chosen = target_mask[:, -span:]
+    return torch.nn.functional.cross_entropy(logits[chosen].float(), ids[:, -span:][chosen])

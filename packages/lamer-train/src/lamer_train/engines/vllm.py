@@ -40,6 +40,7 @@ import torch
 from lamer_core.seeding import derive_seed
 from lamer_train.engines.base import ChatMessage, Completion, SamplingConfig
 from lamer_train.engines.chat import encode_chat
+from lamer_train.lora import MergedWeights, has_lora, hf_weights, is_lora_state, lora_scalings
 from lamer_train.model_factory import stop_token_ids
 
 GiB = 1 << 30
@@ -169,15 +170,21 @@ class VLLMEngine:
         self.device = torch.device("cuda" if self.on_gpu else "cpu")
         self.dtype = self.llm.llm_engine.model_config.dtype
         self.last_sync_s = 0.0
+        self.lora_scalings: dict[str, float] = {}
+        """Scales of the actor's LoRA adapters (set by :meth:`from_model`): synced weights
+        holding adapters are merged with them."""
 
     @classmethod
     def from_model(cls, model: Any, tokenizer: Any, **options: Any) -> VLLMEngine:
         """An engine that starts from ``model``'s current weights (e.g. a freshly built
         tiny model): they are saved to a temporary folder that lives as long as the engine."""
         tmp = tempfile.TemporaryDirectory(prefix="lamer-vllm-model-")
-        model.save_pretrained(tmp.name)
+        # LoRA (actor.lora): vLLM runs the base architecture with the adapters merged in.
+        merged = dict(hf_weights(model)) if has_lora(model) else None
+        model.save_pretrained(tmp.name, state_dict=merged)
         engine = cls(tmp.name, tokenizer, **options)
         engine._tmp = tmp
+        engine.lora_scalings = lora_scalings(model) if merged is not None else {}
         return engine
 
     def close(self) -> None:
@@ -294,6 +301,13 @@ class VLLMEngine:
         the prefix cache is cleared, since its KV blocks came from the old weights.
         """
         started = time.perf_counter()
+        if is_lora_state(state_dict):  # merged tensor by tensor while streaming
+            if not self.lora_scalings:
+                raise ValueError(
+                    "load_weights got LoRA adapters, but this engine was not built from the "
+                    "adapted model (VLLMEngine.from_model) and does not know their scales"
+                )
+            state_dict = MergedWeights(state_dict, self.lora_scalings)
         if self.sleep_mode and self._asleep:  # GPU: weights back first, KV cache last
             self.llm.wake_up(tags=["weights"])
         stream = weight_stream(state_dict, self.weight_bucket_bytes, self.dtype, self.device)
