@@ -37,6 +37,7 @@ TINY_RUN = [
     "eval.at_start=false", "eval.every=100", "eval.num_tasks=2", "eval.num_attempts=2",
     "eval.sampling.max_new_tokens=6", "warmup.steps=0",
     "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+    "model.name_or_path=tiny",
     "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
 ]  # fmt: skip
 

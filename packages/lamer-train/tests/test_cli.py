@@ -24,8 +24,9 @@ def test_show_config_prints_the_resolved_config_and_an_override_changes_one_line
     base = _show(capsys).splitlines()
     over = _show(capsys, "actor.lr=0.0002", "trial.sampling.top_p=0.9").splitlines()
     changed = [(a, b) for a, b in zip(base, over, strict=True) if a != b]
-    assert changed == [("    top_p: 1.0", "    top_p: 0.9"), ("  lr: 0.0001", "  lr: 0.0002")]
-    assert yaml.safe_load("\n".join(base)) == load_config().model_dump(mode="json")
+    lr = load_config("cpu_default").actor.lr  # no --config: the CPU default
+    assert changed == [("    top_p: 1.0", "    top_p: 0.9"), (f"  lr: {lr}", "  lr: 0.0002")]
+    assert yaml.safe_load("\n".join(base)) == load_config("cpu_default").model_dump(mode="json")
 
 
 def test_show_config_of_a_shipped_config_is_what_a_run_would_use(capsys):
@@ -144,7 +145,7 @@ def test_one_iteration_on_an_own_env_module_in_the_current_folder(monkeypatch, t
         "trial.sampling.max_new_tokens=8", "env.max_turns=1", "eval.at_start=false",
         "eval.num_tasks=2", "eval.num_attempts=2", "eval.sampling.max_new_tokens=8",
         "warmup.steps=1", "warmup.examples=4", "warmup.batch_size=2",
-        "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+        "actor.mini_batch_size=8", "actor.micro_batch_size=8", "model.name_or_path=tiny",
         "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
     ]  # fmt: skip
     code = main(

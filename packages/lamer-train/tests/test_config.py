@@ -11,6 +11,7 @@ from lamer_train.config import (
     SHIPPED_CONFIGS,
     ConfigError,
     LaMerConfig,
+    config_to_yaml,
     load_config,
     shipped_config_names,
 )
@@ -34,8 +35,18 @@ def test_shipped_config_loads_and_its_header_shows_the_command(name):
     )
 
 
-def test_cpu_default_yaml_is_the_default_config():
-    assert load_config("cpu_default") == LaMerConfig()
+def test_lamer_train_without_config_runs_the_cpu_default_yaml(capsys):
+    assert main(["show-config"]) == 0
+    assert capsys.readouterr().out == config_to_yaml(load_config("cpu_default"))
+
+
+def test_cpu_default_differs_from_the_defaults_only_by_starting_from_the_warm_start():
+    # The defaults are the tiny from-scratch model (tests and `--config` files layer onto
+    # them); the main job trains the shipped warm start with more tasks and evaluations.
+    default, cpu = LaMerConfig(), load_config("cpu_default")
+    assert (default.model.name_or_path, default.warmup.steps > 0) == ("tiny", True)
+    assert cpu.model.name_or_path.startswith("warm_start:") and cpu.warmup.steps == 0
+    assert (cpu.env, cpu.seed) == (default.env, default.seed)
 
 
 def test_paper_settings_sokoban():

@@ -7,7 +7,12 @@ import math
 import pytest
 
 from lamer_core.records import Trial, Turn
-from lamer_train.evaluation import action_sequence_entropy, trial_metrics
+from lamer_train.evaluation import (
+    action_sequence_entropy,
+    pass_at_k_intervals,
+    trial_metrics,
+    wilson_interval,
+)
 
 
 def _play(attempt, turn, action, *, won=False, valid=True, done=False):
@@ -60,3 +65,19 @@ def test_trial_metrics_match_hand_computed_values():
 def test_entropy_is_zero_for_identical_sequences():
     assert action_sequence_entropy([("a", "b")] * 4) == 0.0
     assert action_sequence_entropy([("a",), ("b",)]) == pytest.approx(math.log(2))
+
+
+def test_wilson_interval_is_centred_at_one_half_and_not_empty_at_zero():
+    low, high = wilson_interval(0.5, 64)
+    assert (round(low, 3), round(high, 3)) == (0.381, 0.619)
+    low, high = wilson_interval(0.0, 64)
+    assert low == 0.0 and round(high, 4) == 0.0566
+    assert wilson_interval(1.0, 16)[1] == 1.0
+
+
+def test_pass_at_k_intervals_cover_every_pass_at_k_of_a_set():
+    metrics = {"pass@1": 0.25, "pass@3": 0.5, "mean_turns": 2.0, "num_trials": 64.0}
+    intervals = pass_at_k_intervals(metrics)
+    assert set(intervals) == {"pass@1_ci95", "pass@3_ci95"}
+    assert intervals["pass@3_ci95"] == [0.381, 0.619]
+    assert pass_at_k_intervals({"pass@1": 0.5}) == {}  # no num_trials: no interval

@@ -22,7 +22,7 @@ TINY = [
     "eval.sampling.max_new_tokens=8",
     "warmup.steps=2", "warmup.examples=4", "warmup.batch_size=2",
     "actor.mini_batch_size=8", "actor.micro_batch_size=8",
-    "model.tiny_num_layers=1", "model.tiny_intermediate_size=64",
+    "model.name_or_path=tiny", "model.tiny_num_layers=1", "model.tiny_intermediate_size=64",
 ]  # fmt: skip
 
 

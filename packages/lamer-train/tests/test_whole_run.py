@@ -21,6 +21,7 @@ TINY = [
     "eval.num_tasks=2", "eval.num_attempts=2", "eval.every=2", "eval.sampling.max_new_tokens=8",
     "warmup.steps=1", "warmup.examples=4", "warmup.batch_size=2",
     "actor.mini_batch_size=8", "actor.micro_batch_size=8",
+    "model.name_or_path=tiny",
     "model.tiny_hidden_size=32", "model.tiny_intermediate_size=64", "model.tiny_num_layers=1",
 ]  # fmt: skip
 
@@ -86,7 +87,7 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert "iter 0/2 (before training)" in out and "iter 1/2 |" in out and "iter 2/2 |" in out
     # Start-up says what it builds, in order, before the first iteration.
     steps = ["run folder", "loading torch", "building the model", "model ready",
-             "envs lamer/", "format warm-up", "evaluating before training", "iter 1/2 |"]  # fmt: skip
+             "envs lamer/", "warm-up (random trials)", "evaluating before training", "iter 1/2 |"]  # fmt: skip
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions), out
 
@@ -103,6 +104,11 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
     assert summary["eval_start"]["held_out"]["pass@2"] == rows[0]["eval/held_out/pass@2"]
     assert summary["eval_end"][harder]["pass@1"] == rows[2][f"eval/{harder}/pass@1"]
     assert set(summary["eval_start"]["held_out"]) == set(summary["eval_end"]["held_out"])
+    end = summary["eval_end"]["held_out"]  # Wilson 95% interval around each pass@k
+    assert (
+        end["num_trials"] == 2 and end["pass@2_ci95"][0] <= end["pass@2"] <= end["pass@2_ci95"][1]
+    )
+    assert "[" in out.split("evaluation on held-out tasks")[-1]  # the table shows them
     samples = {p.name for p in (run_dir / "samples").glob("*.html")}
     assert samples == {"iter_000001.html", "iter_000002.html"} | {
         f"eval_iter_00000{k}_{name}.html" for k in (0, 2) for name in sets

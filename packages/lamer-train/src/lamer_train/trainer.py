@@ -51,7 +51,7 @@ from lamer_train.config import LaMerConfig
 from lamer_train.critic import value_metrics
 from lamer_train.distributed import engine_weights, is_distributed, is_main_rank
 from lamer_train.eval_sets import metrics_by_set
-from lamer_train.evaluation import evaluate
+from lamer_train.evaluation import evaluate, pass_at_k_intervals
 from lamer_train.iteration_metrics import StepTimes, iteration_metrics, row_advantages
 from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
@@ -60,7 +60,7 @@ from lamer_train.sharded_checkpoint import restore_sharded, save_sharded
 from lamer_train.task_seeds import iteration_tasks
 from lamer_train.trial_loop import RolloutSetup, RolloutStats
 from lamer_train.trial_records import write_trial_records
-from lamer_train.warmup import format_warmup, warmup_examples
+from lamer_train.warmup import supervised_warmup, warmup_examples
 
 
 @dataclass(slots=True)
@@ -108,6 +108,7 @@ class Trainer:
         self.state = TrainerState(iteration=0, data_position=0)
         self.skip_guard = SkipGuard(config.run.max_consecutive_skipped_updates)
         self.notices: list[str] = []  # lines for the console (skipped updates, ...)
+        self.warmup_seeds: list[int] = []
 
     def close(self) -> None:
         """Stop env worker processes (if any) and the engine."""
@@ -314,20 +315,23 @@ class Trainer:
         return metrics, trials
 
     def warmup(self, on_step: Callable[[int, int], None] | None = None) -> list[float]:
-        """Format warm-up of a fresh model (:mod:`lamer_train.warmup`); returns the losses."""
+        """Supervised warm-up (:mod:`lamer_train.warmup`); returns the losses and keeps
+        the task seeds it played in ``warmup_seeds``."""
         warm = self.config.warmup
-        # Its own few envs, in this process: the warm-up calls the env's sample_action.
+        # Its own few envs, in this process: the warm-up calls the env's oracle.
         lamer_envs.register_envs()
         envs = [gymnasium.make(self.config.env.id, **self.config.env.kwargs) for _ in range(4)]
-        examples = warmup_examples(
+        examples, self.warmup_seeds = warmup_examples(
             envs,
             self.train_prompts,
+            self.train_settings,
             count=warm.examples,
             run_seed=self.config.seed,
             held_out=self.held_out,
-            max_turns=self.config.env.max_turns,
+            policy=warm.policy,
+            action_noise=warm.action_noise,
         )
-        losses = format_warmup(
+        losses = supervised_warmup(
             self.actor.model,
             self.tokenizer,
             self.engine.encode_prompt,
@@ -344,7 +348,7 @@ class Trainer:
     # -- the whole run -------------------------------------------------------------
     def fit(self, report: RunReport, console: Console, show_progress: bool = True) -> RunSummary:
         """Run the remaining iterations (all of them, or those after a restored checkpoint):
-        format warm-up and a first evaluation on a fresh run, then per iteration train,
+        supervised warm-up and a first evaluation on a fresh run, then per iteration train,
         log, write samples, checkpoint; at the end plots and the evaluation summary."""
         total = self.config.run.iterations
         progress = IterationProgress(console, total, self.state.iteration, bars=show_progress)
@@ -366,18 +370,18 @@ class Trainer:
         return self._finish(report)
 
     def _warm_up_once(self, progress: IterationProgress) -> None:
-        """Format warm-up of a fresh run (skipped when configured off or already done)."""
+        """Supervised warm-up of a fresh run (skipped when configured off or already done)."""
         steps, extra = self.config.warmup.steps, self.state.extra
         if not steps or "warmup_loss" in extra:
             return
-        progress.print(f"format warm-up: {steps} steps")
-        progress.phase("format warm-up", 0, steps, "steps")
+        progress.print(f"warm-up ({self.config.warmup.policy} trials): {steps} steps")
+        progress.phase("warm-up", 0, steps, "steps")
         extra["warmup_loss"] = self.warmup(on_step=progress.advance)
         if extra["warmup_loss"]:
             first, last = extra["warmup_loss"][0], extra["warmup_loss"][-1]
-            progress.print(f"format warm-up: loss {first:.2f} -> {last:.2f}")
+            progress.print(f"warm-up: loss {first:.2f} -> {last:.2f}")
         else:
-            progress.print("format warm-up skipped: the env has no sample_action")
+            progress.print("warm-up skipped: the env has no sample_action (or no oracle)")
 
     def _evaluate_at_start_once(self, progress: IterationProgress, report: RunReport) -> None:
         """Iteration 0: every eval set before training (``eval.at_start``), logged once."""
@@ -446,6 +450,9 @@ class Trainer:
             "eval_start": metrics_by_set(extra.get("eval_start")),
             "eval_end": metrics_by_set(extra.get("eval_last")),
         }
+        for sets in summary.values():  # Wilson 95% intervals of every pass@k
+            for set_metrics in sets.values():
+                set_metrics.update(pass_at_k_intervals(set_metrics))
         if is_main_rank():
             (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
         return RunSummary(

@@ -1,13 +1,22 @@
-"""Format warm-up: a few supervised steps that teach a fresh model the answer format.
+"""Supervised warm-up: next-token cross-entropy on scripted trials before RL.
 
 A pretrained LLM (the paper's Qwen3-4B) already writes ``<action>...</action>`` when
-asked; a tiny randomly initialised model does not, so every response would be invalid,
-every score equal and every advantage zero. For such models (the CPU default) the run
-can start with ``warmup.steps`` steps of next-token cross-entropy on *random valid
-actions* (the env's optional ``sample_action(rng)``) in real play prompts, and on
-reflections of the form ``<remark>...</remark>`` in real reflect prompts. It teaches the
-formats, not the task: the actions are uniformly random, so success still has to come
-from RL. Off (``steps: 0``) in every paper config.
+asked and plays the task a little; a tiny randomly initialised model does neither, so
+every response would be invalid, every score equal and every advantage zero. The
+warm-up trains such a model on trials played by a script in the trainer's own prompts
+(:mod:`lamer_train.oracle_trials`), with ``warmup.policy``:
+
+- ``random``: uniformly random valid actions (the env's ``sample_action``) and
+  reflections that name a random plan. It teaches the formats, not the task: success
+  has to come from RL. The tiny from-scratch default runs it for ``warmup.steps``
+  steps before its first evaluation.
+- ``oracle``: the env's oracle solver with ``warmup.action_noise``, and reflections that
+  name the attempt's mistake and the oracle's plan. ``lamer-train sft`` runs it alone
+  and saves the model as a warm start (:mod:`lamer_train.sft`); the CPU default main
+  job starts from the one shipped in ``lamer_train/warm_starts/``.
+
+Task seeds come from the run seed's ``warmup`` split and skip every held-out seed.
+Off (``steps: 0``) in every paper config.
 """
 
 from __future__ import annotations
@@ -17,74 +26,58 @@ from typing import Any
 
 import torch
 
-from lamer_core.seeding import derive_seed, make_rng
-from lamer_memory.trial_memory import TrialMemory
-from lamer_train.trial_loop import EnvText, PromptBuilder
+from lamer_core.seeding import make_rng
+from lamer_train.oracle_trials import Example, has_oracle, play_oracle_trial
+from lamer_train.task_seeds import warmup_task_seed
+from lamer_train.trial_loop import PromptBuilder, TrialSettings
 
-ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
+WARMUP_POLICIES = ("random", "oracle")
 
 
 def warmup_examples(
     envs: Sequence[Any],
     prompts: PromptBuilder,
+    settings: TrialSettings,
     *,
     count: int,
     run_seed: int,
     held_out: set[int],
-    max_turns: int,
-) -> list[tuple[list[dict[str, str]], str]]:
-    """``count`` (messages, target response) pairs from random play.
+    policy: str = "random",
+    action_noise: float = 0.0,
+) -> tuple[list[Example], list[int]]:
+    """At least ``count`` (messages, target) examples from whole scripted trials, and the
+    task seeds they were played on (never one of ``held_out``).
 
-    Each example resets an env on a fresh warm-up seed (never a held-out one) and plays
-    random actions. Even examples stop at a random turn and target one more random action
-    inside ``<action></action>``; odd ones finish the attempt and target a reflection
-    inside ``<remark></remark>`` naming a random first move (format only: no insight).
-    Empty when the env has no ``sample_action``.
+    Trial ``i`` plays warm-up task ``i`` on ``envs[i % len(envs)]`` (see the module
+    docstring for the two policies). Empty when the env lacks what the policy needs
+    (``sample_action``; for ``oracle`` also a solver).
     """
+    if policy not in WARMUP_POLICIES:
+        raise ValueError(f"warmup.policy must be one of {WARMUP_POLICIES}, got {policy!r}")
+    noise = 1.0 if policy == "random" else action_noise
     rng = make_rng(run_seed, "warmup")
-    examples = []
-    for index in range(count):
+    examples: list[Example] = []
+    seeds: list[int] = []
+    index = 0
+    while len(examples) < count:
         env = envs[index % len(envs)]
-        sample = getattr(env.unwrapped, "sample_action", None)
-        if sample is None:
-            return []
-        seed = derive_seed(run_seed, "task", "warmup", index)
+        if not callable(getattr(env.unwrapped, "sample_action", None)):
+            return [], []
+        if policy == "oracle" and not has_oracle(env):
+            return [], []
+        seed = warmup_task_seed(run_seed, index)
+        index += 1
         if seed in held_out:
             continue
-        observation, _ = env.reset(seed=seed)
-        memory = TrialMemory(observation)
-        text = EnvText(env.unwrapped.rules, env.unwrapped.action_format)
-        reflect = index % 2 == 1
-        turns = max_turns if reflect else int(rng.integers(0, max_turns))
-        for _ in range(turns):
-            observation, reward, terminated, truncated, info = env.step(_tagged(sample(rng)))
-            memory.record_turn(str(info.get("action")), observation, float(reward))
-            if terminated or truncated or info.get("won"):
-                break
-        if reflect:
-            memory.end_attempt(won=False)
-            plan = _inner(_tagged(sample(rng)))
-            target = f"<remark>Next attempt, start with: {plan}.</remark>"
-            examples.append((prompts.reflect_messages(memory, text), target))
-            continue
-        if memory.turn and (terminated or truncated or info.get("won")):
-            memory = TrialMemory(memory.initial_observation)  # no next turn to ask for
-        examples.append((prompts.play_messages(memory, text), _tagged(sample(rng))))
-    return examples
+        trial, _ = play_oracle_trial(
+            env, seed, prompts, settings, rng, noise, scripted_plan=policy == "oracle"
+        )
+        examples += trial
+        seeds.append(seed)
+    return examples, seeds
 
 
-def _inner(tagged: str) -> str:
-    return tagged.split(ACTION_OPEN, 1)[1].split(ACTION_CLOSE, 1)[0].strip()
-
-
-def _tagged(action: str) -> str:
-    action = str(action).strip()
-    if ACTION_OPEN in action:
-        return action
-    return f"{ACTION_OPEN}{action}{ACTION_CLOSE}"
-
-
-def format_warmup(
+def supervised_warmup(
     model: torch.nn.Module,
     tokenizer: Any,
     encode_prompt,
@@ -104,13 +97,16 @@ def format_warmup(
         return []
     end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     end_ids = [end] if isinstance(end, int) and end >= 0 else [tokenizer.eos_token_id]
-    encoded = [
-        (
-            encode_prompt(messages),
-            tokenizer(target, add_special_tokens=False)["input_ids"] + end_ids,
-        )
-        for messages, target in examples
-    ]
+    cache: dict[int, tuple[list[int], list[int]]] = {}
+
+    def encoded(index: int) -> tuple[list[int], list[int]]:
+        # Lazily: a short run touches only a few of many examples.
+        if index not in cache:
+            messages, target = examples[index]
+            target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
+            cache[index] = (encode_prompt(messages), target_ids + end_ids)
+        return cache[index]
+
     device = next(model.parameters()).device
     # The fused kernel is several times faster on CPU (one pass over the 151k-row embedding).
     optimizer = torch.optim.AdamW(
@@ -120,8 +116,8 @@ def format_warmup(
     losses = []
     model.train()
     for _ in range(steps):
-        picked = rng.choice(len(encoded), size=min(batch_size, len(encoded)), replace=False)
-        loss = _batch_loss(model, [encoded[i] for i in picked], device)
+        picked = rng.choice(len(examples), size=min(batch_size, len(examples)), replace=False)
+        loss = _batch_loss(model, [encoded(int(i)) for i in picked], device)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from lamer_core.seeding import derive_seed
 from lamer_train.engines.base import Engine
 from lamer_train.model_config import TINY_MODEL
+from lamer_train.model_source import resolve_model_path
 
 if TYPE_CHECKING:
     from lamer_train.config import LaMerConfig
@@ -57,5 +58,5 @@ def build_engine(config: LaMerConfig, model: Any, tokenizer: Any) -> Engine:
         )
         if config.model.name_or_path == TINY_MODEL:
             return VLLMEngine.from_model(model, tokenizer, **options)
-        return VLLMEngine(config.model.name_or_path, tokenizer, **options)
+        return VLLMEngine(resolve_model_path(config.model.name_or_path), tokenizer, **options)
     raise ValueError(f"engine.kind must be 'hf' or 'vllm', got {section.kind!r}")

@@ -1,0 +1,167 @@
+"""Supervised trials from an env's oracle: what the warm start (``lamer-train sft``) learns.
+
+An oracle-played trial follows the trial loop's rules exactly (:mod:`lamer_train.trial_loop`:
+``max_turns`` play turns per attempt, an attempt ends on a win, a terminal state or the
+turn limit, up to ``num_attempts`` attempts of the same task, a reflection between
+attempts), but the responses are written here instead of sampled from a model:
+
+- a play turn is the oracle's action (Sokoban: the next moves of the shortest solution,
+  ``env.solution()``; MineSweeper: the logical solver's click, ``env.solver_action()``),
+  replaced with probability ``action_noise`` by a random valid action
+  (``env.sample_action``), so the supervised policy is imperfect and diverse;
+- a reflection after a failed attempt names the first turn that left the oracle's path
+  (or the outcome when none did) and the plan for the next attempt (the oracle's first
+  actions from the initial state), inside ``<remark></remark>``.
+
+Every turn becomes one (chat messages, target response) example built with the
+trainer's own :class:`~lamer_train.trial_loop.PromptBuilder`, so the model learns the
+exact prompts it will see in RL: the first attempt's prompt, later attempts with the
+memory of earlier ones, and the reflect prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lamer_envs.protocol import ACTION, ACTION_IS_VALID, WON
+from lamer_memory.trial_memory import TrialMemory
+from lamer_train.trial_loop import EnvText, PromptBuilder, TrialSettings
+
+ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
+REMARK_OPEN, REMARK_CLOSE = "<remark>", "</remark>"
+
+Example = tuple[list[dict[str, str]], str]
+"""One supervised example: chat messages and the target response."""
+
+
+def has_oracle(env: Any) -> bool:
+    """The env exposes an oracle this module knows (``solver_action`` or ``solution``)."""
+    unwrapped = env.unwrapped
+    return callable(getattr(unwrapped, "solver_action", None)) or callable(
+        getattr(unwrapped, "solution", None)
+    )
+
+
+def oracle_action(env: Any) -> str | None:
+    """The oracle's next action from the env's current state (``None``: it has none)."""
+    unwrapped = env.unwrapped
+    solver = getattr(unwrapped, "solver_action", None)
+    if callable(solver):
+        return str(solver())
+    moves = unwrapped.solution()[: getattr(unwrapped, "num_actions_per_turn", 1)]
+    return ", ".join(moves) if moves else None
+
+
+def tagged(action: str) -> str:
+    """``action`` inside ``<action></action>`` (left as is when already tagged)."""
+    action = str(action).strip()
+    if ACTION_OPEN in action:
+        return action
+    return f"{ACTION_OPEN}{action}{ACTION_CLOSE}"
+
+
+def untagged(action: str) -> str:
+    """The text inside ``<action></action>`` (or ``action`` itself when untagged)."""
+    if ACTION_OPEN not in action:
+        return action.strip()
+    return action.split(ACTION_OPEN, 1)[1].split(ACTION_CLOSE, 1)[0].strip()
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What happened in one attempt, for its reflection."""
+
+    actions: list[str] = field(default_factory=list)
+    """Canonical action of every turn (the env's ``info["action"]``)."""
+    off_path: int | None = None
+    """0-based turn whose action was not the oracle's (first such turn)."""
+    oracle_there: str | None = None
+    """The oracle's action at that turn."""
+    ended: str = ""
+    """How the attempt ended, in words."""
+
+
+def play_oracle_trial(
+    env: Any,
+    seed: int,
+    prompts: PromptBuilder,
+    settings: TrialSettings,
+    rng: np.random.Generator,
+    action_noise: float,
+    *,
+    scripted_plan: bool = True,
+) -> tuple[list[Example], list[bool]]:
+    """One trial of task ``seed`` played by the noisy oracle; returns its examples and,
+    per attempt played, whether it solved the task. ``scripted_plan=False``: no oracle
+    at all (every action random, reflections name a random plan: format only)."""
+    observation, _ = env.reset(seed=seed)
+    text = EnvText(env.unwrapped.rules, env.unwrapped.action_format)
+    plan = _plan(env) if scripted_plan else untagged(env.unwrapped.sample_action(rng))
+    memory = TrialMemory(observation)
+    examples: list[Example] = []
+    wins: list[bool] = []
+    for attempt in range(settings.num_attempts):
+        if attempt:
+            env.reset(seed=seed)
+        record = _Attempt()
+        won = False
+        for turn in range(settings.max_turns):
+            best = oracle_action(env) if scripted_plan else None
+            noisy = best is None or rng.random() < action_noise
+            action = untagged(env.unwrapped.sample_action(rng)) if noisy else best
+            examples.append((prompts.play_messages(memory, text), tagged(action)))
+            observation, reward, terminated, truncated, info = env.step(tagged(action))
+            executed = str(info.get(ACTION))
+            if best is not None and record.off_path is None and executed != best:
+                record.off_path, record.oracle_there = turn, best
+            record.actions.append(executed)
+            memory.record_turn(executed, observation, float(reward), valid=info[ACTION_IS_VALID])
+            won = bool(info[WON])
+            if won or terminated or truncated:
+                record.ended = _ending(info, terminated)
+                break
+        memory.end_attempt(won=won)
+        wins.append(won)
+        if won or attempt + 1 >= settings.num_attempts:
+            break
+        if settings.reflection:
+            reflection = write_reflection(record, plan)
+            examples.append(
+                (prompts.reflect_messages(memory, text), f"{REMARK_OPEN}{reflection}{REMARK_CLOSE}")
+            )
+            memory.record_reflection(reflection)
+    return examples, wins
+
+
+def _plan(env: Any) -> str:
+    """The oracle's first actions from the initial state: the next attempt's plan."""
+    unwrapped = env.unwrapped
+    if callable(getattr(unwrapped, "solver_action", None)):
+        return f"open {unwrapped.solver_action()} first"
+    moves = unwrapped.solution()
+    return ", ".join(moves) if moves else "find another way"
+
+
+def _ending(info: dict[str, Any], terminated: bool) -> str:
+    if info.get("dead_state"):
+        return "the box got stuck"
+    if info.get("status") == "GAME_OVER":
+        return "that click hit a mine"
+    return "the turns ran out"
+
+
+def write_reflection(attempt: _Attempt, plan: str) -> str:
+    """A short diagnosis of the failed attempt and the plan for the next one."""
+    ended = attempt.ended or "the turns ran out"
+    if attempt.off_path is None:
+        diagnosis = f"The attempt failed: {ended}."
+    else:
+        number = attempt.off_path + 1
+        diagnosis = (
+            f"Turn {number} ({attempt.actions[number - 1]}) was a mistake, "
+            f"better was {attempt.oracle_there}; then {ended}."
+        )
+    return f"{diagnosis} Next: {plan}."

@@ -1,0 +1,87 @@
+"""Oracle-played trials: the warm start's training data (real envs, real prompts)."""
+
+from __future__ import annotations
+
+import gymnasium
+import pytest
+
+import lamer_envs
+from lamer_core.seeding import make_rng
+from lamer_memory.config import PromptConfig
+from lamer_train.oracle_trials import oracle_action, play_oracle_trial, tagged, untagged
+from lamer_train.prompting import MemoryPrompts
+from lamer_train.task_seeds import warmup_task_seed
+from lamer_train.trial_loop import TrialSettings
+
+SOKOBAN = {"dim_room": [6, 6], "num_boxes": 1, "min_steps": 1, "max_sol_steps": 6}
+SETTINGS = TrialSettings(num_attempts=3, max_turns=2, reflection=True)
+
+
+def _prompts(max_turns: int = 2) -> MemoryPrompts:
+    return MemoryPrompts(PromptConfig(mode="reflection_only", max_turns=max_turns, num_attempts=3))
+
+
+def _env(env_id: str = "lamer/Sokoban-v0", **kwargs):
+    lamer_envs.register_envs()
+    return gymnasium.make(env_id, **(kwargs or SOKOBAN))
+
+
+def test_oracle_without_noise_solves_every_sokoban_task_at_its_first_attempt():
+    env, rng = _env(), make_rng(0, "test")
+    for index in range(40):
+        examples, wins = play_oracle_trial(
+            env, warmup_task_seed(0, index), _prompts(), SETTINGS, rng, action_noise=0.0
+        )
+        assert wins == [True]
+        assert all(target.startswith("<action>") for _, target in examples)
+
+
+def test_oracle_without_noise_plays_the_minesweeper_solver_clicks():
+    env, rng = _env("lamer/MineSweeper-v0", board_size=4, n_mines=2), make_rng(0, "test")
+    wins = []
+    for index in range(30):
+        seed = warmup_task_seed(0, index)
+        env.reset(seed=seed)
+        first = oracle_action(env)
+        examples, trial_wins = play_oracle_trial(
+            env, seed, _prompts(16), TrialSettings(3, 16, True), rng, action_noise=0.0
+        )
+        assert untagged(examples[0][1]) == first
+        wins.append(trial_wins[0])
+    # The solver guesses only when no cell is provably safe: most boards are won.
+    assert sum(wins) >= 20
+
+
+def test_action_noise_replaces_the_oracle_action_at_its_rate():
+    env, rng = _env(), make_rng(1, "test")
+    changed, trials = 0, 400
+    for index in range(trials):
+        seed = warmup_task_seed(1, index)
+        env.reset(seed=seed)
+        best = oracle_action(env)
+        examples, _ = play_oracle_trial(env, seed, _prompts(), SETTINGS, rng, action_noise=0.3)
+        changed += examples[0][1] != tagged(best)
+    # A random turn equals the oracle's only rarely: the rate is just under 0.3.
+    assert 0.22 < changed / trials < 0.36
+
+
+def test_a_failed_attempt_gets_a_reflection_naming_the_mistake_and_the_oracle_plan():
+    env, prompts, rng = _env(), _prompts(), make_rng(2, "test")
+    for index in range(200):
+        seed = warmup_task_seed(2, index)
+        env.reset(seed=seed)
+        plan = ", ".join(env.unwrapped.solution())
+        examples, wins = play_oracle_trial(env, seed, prompts, SETTINGS, rng, action_noise=0.8)
+        if not wins[0]:
+            break
+    else:
+        pytest.fail("noise 0.8 never failed a first attempt")
+    reflections = [(m, t) for m, t in examples if t.startswith("<remark>")]
+    messages, target = reflections[0]
+    text, valid = prompts.parse_reflection(target)
+    assert valid and text.endswith(f"Next: {plan}.")
+    assert "was a mistake" in text or "The attempt failed" in text
+    assert "Look back at this attempt" in messages[-1]["content"]  # the real reflect prompt
+    # The next attempt's play prompt carries the reflection (reflection_only memory).
+    after = examples[examples.index((messages, target)) + 1][0]
+    assert text in after[-1]["content"]
