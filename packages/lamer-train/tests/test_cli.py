@@ -58,6 +58,7 @@ def test_list_names_envs_estimators_and_configs_with_their_package(capsys):
         assert "not supported" not in line_of(estimator)
     assert "LaMer on Sokoban" in line_of("lamer_sokoban")
     assert "The CPU default run" in line_of("cpu_default")
+    assert "The paper's MineSweeper comparison" in line_of("minesweeper_paper")
 
 
 def test_help_show_config_list_and_config_errors_never_import_torch(tmp_path):

@@ -1,4 +1,5 @@
-"""What can be trained with, for ``lamer-train list``: envs, estimators, shipped configs.
+"""What can be trained with, for ``lamer-train list``: envs, estimators, shipped configs
+and experiment specs.
 
 Each entry names the installed package (distribution) that provides it. Nothing heavy
 is imported: envs are listed from gymnasium's registry, estimators from their entry
@@ -96,12 +97,25 @@ def config_entries() -> list[Entry]:
     return entries
 
 
+def experiment_entries() -> list[Entry]:
+    """Every shipped experiment spec with the first line of its header comment."""
+    from lamer_train.experiment import SHIPPED_SPECS
+
+    entries = []
+    for path in sorted(SHIPPED_SPECS.glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        description = first.lstrip("#").strip() if first.startswith("#") else ""
+        entries.append(Entry(path.stem, "lamer-train", description))
+    return entries
+
+
 def format_catalog() -> str:
     """The text ``lamer-train list`` prints."""
     sections = [
         ("envs (env.id)", env_entries()),
         ("estimators (algorithm.estimator)", estimator_entries()),
         ("configs (--config)", config_entries()),
+        ("experiment specs (lamer-train experiment <name>)", experiment_entries()),
     ]
     width = max(len(entry.name) for _, entries in sections for entry in entries)
     package_width = max(len(entry.package) for _, entries in sections for entry in entries)

@@ -9,6 +9,7 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
+    lamer-train experiment sokoban_small          # LaMer vs baselines over seeds + report
     lamer-train --nproc-per-node 4 [command] ...  # one node, 4 ranks (torchrun, FSDP2)
     torchrun --nproc-per-node 4 -m lamer_train ...   # the same; see the README for nodes
     lamer-train sft --config sft_sokoban --out my_warm_start/   # a warm start (oracle SFT)
@@ -324,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         from lamer_train.export import main as export_main
 
         return export_main(argv[1:])
+    if argv and argv[0] == "experiment":
+        from lamer_train.experiment import main as experiment_main
+
+        return experiment_main(argv[1:])
     # `env.id=my_module:my/Env-v0` finds a my_module.py in the current folder, as with
     # `python -m`; appended, so it never shadows an installed package.
     if os.getcwd() not in sys.path:

@@ -59,6 +59,7 @@ from lamer_train.report import RunReport
 from lamer_train.sharded_checkpoint import restore_sharded, save_sharded
 from lamer_train.task_seeds import iteration_tasks
 from lamer_train.trial_loop import RolloutSetup, RolloutStats
+from lamer_train.trial_records import write_trial_records
 from lamer_train.warmup import supervised_warmup, warmup_examples
 
 
@@ -391,6 +392,7 @@ class Trainer:
         metrics, trials = self.evaluate(progress, 0)
         extra["eval_start"] = metrics
         report.log(0, metrics)
+        self._write_eval_trials(0, trials)
         self._write_samples(report, 0, IterationResult(metrics, trials=[], eval_trials=trials))
         total = self.config.run.iterations
         progress.print(f"iter 0/{total} (before training) | {format_eval(metrics)}")
@@ -402,6 +404,15 @@ class Trainer:
             self.state.extra["eval_last"] = {
                 k: v for k, v in result.metrics.items() if k.startswith("eval/")
             }
+        self._write_eval_trials(number, result.eval_trials)
+
+    def _write_eval_trials(self, number: int, eval_trials: dict[str, list[Trial]]) -> None:
+        """Every trial of each eval set evaluated at iteration ``number`` (0: before
+        training), as JSONL under ``eval_trials/`` (:mod:`lamer_train.trial_records`)."""
+        for name, set_trials in eval_trials.items():
+            write_trial_records(
+                self.run_dir, f"eval_iter_{number:06d}_{name}", set_trials, self._reflection
+            )
 
     def _write_samples(self, report: RunReport, number: int, result: IterationResult) -> None:
         """The trials of iteration ``number`` (0: only the evaluation before training)
