@@ -449,17 +449,30 @@ def format_validation_error(error: ValidationError) -> str:
     return "invalid config:\n" + "\n".join(lines)
 
 
+def parse_yaml_mapping(
+    text: str, path: Path, holds: str = "sections", empty_ok: bool = False
+) -> dict[str, Any]:
+    """``text`` (read from ``path``) as a YAML mapping; bad YAML or anything but a
+    mapping (or, with ``empty_ok``, an empty file: ``{}``) is a :class:`ConfigError`
+    naming the file (``holds``: what it should hold)."""
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    if loaded is None and empty_ok:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path} must hold a mapping of {holds}")
+    return loaded
+
+
 def _read_yaml(path: str | Path) -> dict[str, Any]:
     resolved = resolve_config_path(path)
     try:
-        loaded = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{resolved} is not valid YAML: {error}") from error
+        text = resolved.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError) as error:
         raise ConfigError(f"{resolved} cannot be read as UTF-8 text: {error}") from None
-    if loaded is not None and not isinstance(loaded, dict):
-        raise ConfigError(f"{resolved} must hold a mapping of sections")
-    return loaded or {}
+    return parse_yaml_mapping(text, resolved, empty_ok=True)
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> LaMerConfig:

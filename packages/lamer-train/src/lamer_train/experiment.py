@@ -37,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lamer_train.config import (
@@ -46,6 +45,7 @@ from lamer_train.config import (
     config_to_yaml,
     format_validation_error,
     load_config,
+    parse_yaml_mapping,
 )
 from lamer_train.eval_sets import resolve_eval_sets
 from lamer_train.preflight import check_before_run
@@ -186,12 +186,7 @@ def load_experiment(name_or_path: str, extra_overrides: list[str] = ()) -> Exper
     ``extra_overrides`` are applied to every cell after the spec's own."""
     path = resolve_spec_path(name_or_path)
     text = path.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a mapping (name, methods, seeds, ...)")
+    raw = parse_yaml_mapping(text, path, holds="spec fields (name, methods, seeds, ...)")
     try:
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as error:

@@ -84,13 +84,8 @@ def plot_learning_curves(
         ax.set_xlabel("iteration (0 = before training)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(unit)
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+        _grid_and_legend(ax)
+    return _save(plt, fig, path)
 
 
 def plot_pass_at_k(
@@ -127,12 +122,8 @@ def plot_pass_at_k(
         ax.set_title(f"{set_name}: after training (dotted: before)", fontsize=9)
         ax.set_xticks(ks, [f"pass@{k}" for k in ks])
         ax.set_ylabel("fraction of trials")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+        _grid_and_legend(ax)
+    return _save(plt, fig, path)
 
 
 def _bars(
@@ -162,10 +153,7 @@ def _bars(
         ax.set_title(f"{set_name}: {label}", fontsize=9)
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_gap(done: dict[str, list[CellResult]], set_names: Sequence[str], path: Path):
@@ -184,3 +172,17 @@ def plot_diversity(done: dict[str, list[CellResult]], set_names: Sequence[str], 
         ],
         path,
     )
+
+
+def _grid_and_legend(ax) -> None:
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+
+
+def _save(plt, fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` (PNG) and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from lamer_train.checkpoint_files import write_text_atomic
-from lamer_train.config import ConfigError, LaMerConfig, config_to_yaml, load_config
+from lamer_train.config import (
+    ConfigError,
+    LaMerConfig,
+    config_to_yaml,
+    load_config,
+    parse_yaml_mapping,
+)
 
 CONFIG_FILE = "config.yaml"
 END_MARKER = "# end of lamer-train run config"
@@ -41,12 +45,7 @@ def load_run_config(run_dir: Path, overrides: Sequence[str] = ()) -> LaMerConfig
             f"{path} is truncated or was not written by lamer-train: its last line must be "
             f"{END_MARKER!r}"
         )
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of sections")
+    data = parse_yaml_mapping(text, path)
     missing = sorted(set(LaMerConfig.model_fields) - set(data))
     if missing:
         raise ConfigError(f"{path} lacks sections {missing} (damaged run config)")

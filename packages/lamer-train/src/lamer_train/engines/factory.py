@@ -13,6 +13,20 @@ from lamer_train.model_source import resolve_model_path
 if TYPE_CHECKING:
     from lamer_train.config import LaMerConfig
 
+#: ``engine.*`` fields passed by name to :class:`~lamer_train.engines.vllm.VLLMEngine`.
+_VLLM_OPTIONS = frozenset(
+    {
+        "enable_thinking",
+        "max_model_len",
+        "max_num_seqs",
+        "kv_cache_gib",
+        "gpu_memory_utilization",
+        "enforce_eager",
+        "sleep_mode",
+        "weight_bucket_mb",
+    }
+)
+
 
 def build_engine(config: LaMerConfig, model: Any, tokenizer: Any) -> Engine:
     """The configured engine for the policy ``model`` (the actor's module).
@@ -44,18 +58,8 @@ def build_engine(config: LaMerConfig, model: Any, tokenizer: Any) -> Engine:
         if dtype == "auto" and config.model.name_or_path == TINY_MODEL:
             # vLLM would run a float32 checkpoint in 16 bits; sample like the actor.
             dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
-        options = dict(
-            enable_thinking=section.enable_thinking,
-            seed=derive_seed(config.seed, "engine"),
-            dtype=dtype,
-            max_model_len=section.max_model_len,
-            max_num_seqs=section.max_num_seqs,
-            kv_cache_gib=section.kv_cache_gib,
-            gpu_memory_utilization=section.gpu_memory_utilization,
-            enforce_eager=section.enforce_eager,
-            sleep_mode=section.sleep_mode,
-            weight_bucket_mb=section.weight_bucket_mb,
-        )
+        options = section.model_dump(include=_VLLM_OPTIONS)
+        options.update(seed=derive_seed(config.seed, "engine"), dtype=dtype)
         if config.model.name_or_path == TINY_MODEL:
             return VLLMEngine.from_model(model, tokenizer, **options)
         return VLLMEngine(resolve_model_path(config.model.name_or_path), tokenizer, **options)
