@@ -4,7 +4,7 @@ Why: transformers' Qwen3 blocks run RMSNorm (upcast to float32), the rotary embe
 and SwiGLU as many small elementwise kernels. A profile of ``tools/bench/train_step.py``
 (1.5B preset, one H100) spent about as much GPU time in those kernels and in dtype
 copies as in the matrix products; compiling each block fuses them (the numbers are in
-the lamer-train README, "Update throughput").
+the lamer-train README, "Actor memory and speed").
 
 Only forwards without a KV cache are compiled. Token-by-token decoding with a cache
 (the HF engine generating from the actor's own module) stays eager: every new cache
