@@ -3,10 +3,12 @@ and the one shipped with the package that the CPU default main job starts from."
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from lamer_train.cli import main
 from lamer_train.config import ConfigError, LaMerConfig, load_config
@@ -16,6 +18,7 @@ from lamer_train.model_source import check_model_source, resolve_model_path
 from lamer_train.preflight import check_warm_start
 from lamer_train.sft import WARM_START_FILE, run_sft
 from lamer_train.task_seeds import held_out_seeds
+from lamer_train.warmup import cosine_lr
 
 #: A whole ``lamer-train sft`` in seconds: a one-layer tiny model, a few examples.
 TINY_SFT = [
@@ -90,3 +93,26 @@ def test_rerunning_the_shipped_command_reproduces_its_first_step(tmp_path):
     rerun = run_sft(config, tmp_path / "again", "test", log=lambda line: None)
     assert rerun["task_seeds"] == record["task_seeds"]
     assert rerun["loss_first"] == pytest.approx(record["loss_first"], rel=1e-5)
+
+
+def test_the_cosine_schedule_decays_the_warm_up_rate_to_a_tenth():
+    rates = [cosine_lr(3e-3, step, 50) for step in range(50)]
+    assert rates[0] == pytest.approx(3e-3) and rates[-1] == pytest.approx(3e-4)
+    assert all(a > b for a, b in itertools.pairwise(rates))
+    assert cosine_lr(3e-3, 0, 1) == pytest.approx(3e-3)  # one step: the full rate
+
+
+def test_a_cosine_warm_up_ends_at_a_lower_rate_than_it_started(tmp_path, monkeypatch):
+    config = load_config("sft_sokoban", [*TINY_SFT, "warmup.lr_schedule=cosine"])
+    with pytest.raises(ValueError, match="lr_schedule"):
+        load_config("sft_sokoban", [*TINY_SFT, "warmup.lr_schedule=linear"])
+    seen = []
+    original = torch.optim.AdamW.step
+
+    def step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step)
+    run_sft(config, tmp_path / "warm", "test", log=lambda line: None)
+    assert seen == pytest.approx([cosine_lr(config.warmup.lr, s, 3) for s in range(3)])

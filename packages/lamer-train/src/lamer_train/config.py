@@ -367,6 +367,11 @@ class WarmupSection(_Section):
     )
     batch_size: int = Field(8, ge=1, description="Examples per warm-up step.")
     lr: float = Field(1e-2, gt=0, description="AdamW learning rate of the warm-up.")
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        "constant",
+        description="'cosine' decays the warm-up learning rate to a tenth of warmup.lr "
+        "over the steps (a longer warm start ends lower than at a constant rate).",
+    )
     policy: Literal["random", "oracle"] = Field(
         "random",
         description="Who plays the trials: 'random' valid actions (teaches the formats "

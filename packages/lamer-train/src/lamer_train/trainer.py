@@ -339,6 +339,7 @@ class Trainer:
             steps=warm.steps,
             batch_size=warm.batch_size,
             lr=warm.lr,
+            lr_schedule=warm.lr_schedule,
             seed=self.config.seed,
             on_step=on_step,
         )

@@ -21,6 +21,7 @@ Off (``steps: 0``) in every paper config.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -87,6 +88,7 @@ def supervised_warmup(
     batch_size: int,
     lr: float,
     seed: int,
+    lr_schedule: str = "constant",
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[float]:
     """Train ``model`` on the examples' targets (cross-entropy on target tokens only);
@@ -115,7 +117,10 @@ def supervised_warmup(
     rng = make_rng(seed, "warmup-batches")
     losses = []
     model.train()
-    for _ in range(steps):
+    for step in range(steps):
+        if lr_schedule == "cosine":
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(lr, step, steps)
         picked = rng.choice(len(examples), size=min(batch_size, len(examples)), replace=False)
         loss = _batch_loss(model, [encoded(int(i)) for i in picked], device)
         optimizer.zero_grad(set_to_none=True)
@@ -127,6 +132,12 @@ def supervised_warmup(
             on_step(len(losses), steps)
     model.eval()
     return losses
+
+
+def cosine_lr(lr: float, step: int, steps: int, floor: float = 0.1) -> float:
+    """Cosine decay from ``lr`` at step 0 to ``floor * lr`` at the last step."""
+    progress = step / max(steps - 1, 1)
+    return lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def _batch_loss(model, pairs: list[tuple[list[int], list[int]]], device) -> torch.Tensor:
