@@ -8,7 +8,14 @@ import pytest
 import lamer_envs
 from lamer_core.seeding import make_rng
 from lamer_memory.config import PromptConfig
-from lamer_train.oracle_trials import oracle_action, play_oracle_trial, tagged, untagged
+from lamer_train.engines.base import Completion
+from lamer_train.oracle_trials import (
+    oracle_action,
+    oracle_agreement,
+    play_oracle_trial,
+    tagged,
+    untagged,
+)
 from lamer_train.prompting import MemoryPrompts
 from lamer_train.task_seeds import warmup_task_seed
 from lamer_train.trial_loop import TrialSettings
@@ -85,3 +92,37 @@ def test_a_failed_attempt_gets_a_reflection_naming_the_mistake_and_the_oracle_pl
     # The next attempt's play prompt carries the reflection (reflection_only memory).
     after = examples[examples.index((messages, target)) + 1][0]
     assert text in after[-1]["content"]
+
+
+class _ScriptedEngine:
+    """Answers each prompt with a given response (the metric is under test, not a model)."""
+
+    def __init__(self, responses):
+        self.responses = list(responses)
+        self.sampling = None
+
+    def generate(self, prompts, sampling, seed):
+        self.sampling = sampling
+        assert len(prompts) == len(self.responses)
+        return [Completion(r, [1], [2], None, "stop") for r in self.responses]
+
+
+def test_oracle_agreement_counts_greedy_actions_equal_to_the_oracle_s():
+    env, seeds = _env(), [warmup_task_seed(7, i) for i in range(24)]
+    oracle = []
+    for seed in seeds:
+        env.reset(seed=seed)
+        oracle.append(oracle_action(env))
+    # The oracle's own actions, written with other spacing and case: full agreement.
+    echo = _ScriptedEngine(f"<action> {a.upper().replace(', ', ' ,')} </action>" for a in oracle)
+    firsts = [a.split(",")[0] for a in oracle]
+    blind = max(firsts.count(m) for m in set(firsts)) / 24
+    assert oracle_agreement(env, seeds, _prompts(), echo) == {
+        "tasks": 24, "action": 1.0, "first_move": 1.0, "first_move_blind": blind,
+    }  # fmt: skip
+    assert echo.sampling.temperature == 0.0  # greedy
+    # Always "up": agreement is the share of tasks whose oracle action / first move is up.
+    up = oracle_agreement(env, seeds, _prompts(), _ScriptedEngine(["<action>up</action>"] * 24))
+    assert up["action"] == sum(a == "up" for a in oracle) / 24
+    assert up["first_move"] == sum(a.split(",")[0] == "up" for a in oracle) / 24
+    assert 0 < up["first_move"] <= up["first_move_blind"] < 1

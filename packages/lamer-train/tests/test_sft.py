@@ -36,6 +36,8 @@ def test_sft_writes_a_model_folder_that_a_run_loads(tmp_path):
     assert record["command"].startswith("lamer-train sft --out")
     assert len(record["losses"]) == 3 and record["task_seeds"]
     assert record["loss_first"] == record["losses"][0]
+    agreement = record["oracle_agreement"]  # measured on the 4 held-out tasks
+    assert agreement["tasks"] == 4 and 0 <= agreement["first_move"] <= 1
     assert check_model_source(ModelConfig(name_or_path=str(out))) == "local"
     model, tokenizer = load_policy(ModelConfig(name_or_path=str(out)))
     assert model.config.hidden_size == 32 and model.config.num_hidden_layers == 1

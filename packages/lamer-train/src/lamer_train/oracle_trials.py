@@ -21,6 +21,7 @@ memory of earlier ones, and the reflect prompt.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,3 +166,40 @@ def write_reflection(attempt: _Attempt, plan: str) -> str:
             f"better was {attempt.oracle_there}; then {ended}."
         )
     return f"{diagnosis} Next: {plan}."
+
+
+def _moves(action: str) -> list[str]:
+    return [move.strip().lower() for move in untagged(action).split(",") if move.strip()]
+
+
+def oracle_agreement(
+    env: Any, seeds: list[int], prompts: PromptBuilder, engine: Any
+) -> dict[str, float]:
+    """How often the policy's greedy first action equals the oracle's on tasks ``seeds``.
+
+    The check of a warm start: does it read the state, or only write the format? Each
+    task's first-attempt, first-turn prompt is answered greedily (temperature 0) by
+    ``engine``; ``action`` is the share of tasks whose whole action equals the oracle's
+    (moves compared case- and space-insensitively), ``first_move`` the share whose
+    first comma-separated move does. ``first_move_blind`` is the best a policy blind to
+    the state can score on ``first_move``: the share of the most common oracle first move.
+    """
+    from lamer_train.engines.base import SamplingConfig
+
+    text = EnvText(env.unwrapped.rules, env.unwrapped.action_format)
+    messages, oracle = [], []
+    for seed in seeds:
+        observation, _ = env.reset(seed=seed)
+        oracle.append(_moves(oracle_action(env) or ""))
+        messages.append(prompts.play_messages(TrialMemory(observation), text))
+    greedy = SamplingConfig(temperature=0.0, max_new_tokens=32)
+    answers = [_moves(c.text) for c in engine.generate(messages, greedy, seed=0)]
+    pairs = list(zip(answers, oracle, strict=True))
+    count = max(len(pairs), 1)
+    firsts = Counter(tuple(o[:1]) for o in oracle)
+    return {
+        "tasks": len(pairs),
+        "action": sum(a == o for a, o in pairs) / count,
+        "first_move": sum(a[:1] == o[:1] for a, o in pairs) / count,
+        "first_move_blind": max(firsts.values(), default=0) / count,
+    }

@@ -64,6 +64,7 @@ def run_sft(
     try:
         log(f"supervised warm-up: {config.warmup.steps} steps, policy {config.warmup.policy}")
         losses = trainer.warmup(on_step=on_step)
+        agreement = _agreement_on_held_out(trainer)
         model = trainer.actor.model
         model.save_pretrained(out)
         trainer.tokenizer.save_pretrained(out)
@@ -73,6 +74,7 @@ def run_sft(
             "loss_first": losses[0] if losses else None,
             "loss_last": losses[-1] if losses else None,
             "losses": losses,
+            "oracle_agreement": agreement,
             "task_seeds": trainer.warmup_seeds,
             "config": config.model_dump(mode="json"),
         }
@@ -80,6 +82,25 @@ def run_sft(
     finally:
         trainer.close()
     return record
+
+
+def _agreement_on_held_out(trainer) -> dict[str, float]:
+    """:func:`~lamer_train.oracle_trials.oracle_agreement` on the config's held-out tasks,
+    which the warm start never trained on."""
+    import gymnasium
+
+    import lamer_envs
+    from lamer_train.oracle_trials import oracle_agreement
+    from lamer_train.task_seeds import eval_task_seeds
+
+    config = trainer.config
+    lamer_envs.register_envs()
+    env = gymnasium.make(config.env.id, **config.env.kwargs)
+    try:
+        seeds = eval_task_seeds(config.seed, config.eval.num_tasks)
+        return oracle_agreement(env, seeds, trainer.train_prompts, trainer.engine)
+    finally:
+        env.close()
 
 
 def warm_start_seeds(name_or_path: str) -> set[int]:
@@ -137,10 +158,14 @@ def sft_main(argv: list[str]) -> int:
 
     log = lambda line: console.print(line, soft_wrap=True)  # noqa: E731
     record = run_sft(config, out, command, log=log, on_step=on_step)
+    agreement = record["oracle_agreement"]
     console.print(
         f"warm start written to {out}: loss {record['loss_first']:.3f} -> "
         f"{record['loss_last']:.3f} in {record['seconds']:.0f} s "
-        f"({len(record['task_seeds'])} tasks)",
+        f"({len(record['task_seeds'])} tasks); on {agreement['tasks']} held-out tasks its "
+        f"greedy first action equals the oracle's {agreement['action']:.0%} of the time "
+        f"(first move: {agreement['first_move']:.0%}; a policy blind to the state: at most "
+        f"{agreement['first_move_blind']:.0%})",
         soft_wrap=True,
     )
     return 0
