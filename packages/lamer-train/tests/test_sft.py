@@ -16,7 +16,7 @@ from lamer_train.model_config import ModelConfig
 from lamer_train.model_factory import load_policy
 from lamer_train.model_source import check_model_source, resolve_model_path
 from lamer_train.preflight import check_warm_start
-from lamer_train.sft import WARM_START_FILE, run_sft
+from lamer_train.sft import WARM_START_FILE, check_warm_start_seeds, run_sft
 from lamer_train.task_seeds import held_out_seeds
 from lamer_train.warmup import cosine_lr
 
@@ -118,3 +118,15 @@ def test_a_cosine_warm_up_ends_at_a_lower_rate_than_it_started(tmp_path, monkeyp
     monkeypatch.setattr(torch.optim.AdamW, "step", step)
     run_sft(config, tmp_path / "warm", "test", log=lambda line: None)
     assert seen == pytest.approx([cosine_lr(config.warmup.lr, s, 3) for s in range(3)])
+
+
+def test_a_warm_start_made_from_another_lists_the_base_s_task_seeds_too(tmp_path):
+    base = run_sft(load_config("sft_sokoban", TINY_SFT), tmp_path / "base", "test", log=print)
+    config = load_config(
+        "sft_sokoban", [*TINY_SFT, "seed=1", f"model.name_or_path={tmp_path / 'base'}"]
+    )
+    second = run_sft(config, tmp_path / "second", "test", log=lambda line: None)
+    assert set(second["task_seeds"]) >= set(base["task_seeds"])
+    assert len(second["task_seeds"]) > len(base["task_seeds"])  # seed 1's own tasks too
+    with pytest.raises(ConfigError, match="held-out task seeds"):  # the base's tasks count
+        check_warm_start_seeds(str(tmp_path / "second"), set(base["task_seeds"][:1]))

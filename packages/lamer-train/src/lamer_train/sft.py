@@ -75,13 +75,20 @@ def run_sft(
             "loss_last": losses[-1] if losses else None,
             "losses": losses,
             "oracle_agreement": agreement,
-            "task_seeds": trainer.warmup_seeds,
+            # A warm start made from another one has trained on that one's tasks too.
+            "task_seeds": _with_base_seeds(trainer.warmup_seeds, config.model.name_or_path),
             "config": config.model_dump(mode="json"),
         }
         (out / WARM_START_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
     finally:
         trainer.close()
     return record
+
+
+def _with_base_seeds(seeds: list[int], name_or_path: str) -> list[int]:
+    """``seeds`` followed by the base warm start's seeds that are not among them."""
+    seen = set(seeds)
+    return seeds + sorted(warm_start_seeds(name_or_path) - seen)
 
 
 def _agreement_on_held_out(trainer) -> dict[str, float]:
