@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -88,7 +88,7 @@ def supervised_warmup(
     batch_size: int,
     lr: float,
     seed: int,
-    lr_schedule: str = "constant",
+    lr_schedule: Literal["constant", "cosine"] = "constant",
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[float]:
     """Train ``model`` on the examples' targets (cross-entropy on target tokens only);
