@@ -130,3 +130,12 @@ def test_a_warm_start_made_from_another_lists_the_base_s_task_seeds_too(tmp_path
     assert len(second["task_seeds"]) > len(base["task_seeds"])  # seed 1's own tasks too
     with pytest.raises(ConfigError, match="held-out task seeds"):  # the base's tasks count
         check_warm_start_seeds(str(tmp_path / "second"), set(base["task_seeds"][:1]))
+
+
+def test_an_env_without_oracle_still_gets_its_warm_start_saved(tmp_path, monkeypatch):
+    # policy=random needs no oracle; the agreement is then skipped, not a crash after training.
+    monkeypatch.setattr("lamer_train.oracle_trials.has_oracle", lambda env: False)
+    out = tmp_path / "warm"
+    assert main(["sft", "--out", str(out), *TINY_SFT, "warmup.policy=random"]) == 0
+    assert json.loads((out / WARM_START_FILE).read_text())["oracle_agreement"] is None
+    assert (out / "model.safetensors").is_file()

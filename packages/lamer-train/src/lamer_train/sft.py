@@ -91,21 +91,23 @@ def _with_base_seeds(seeds: list[int], name_or_path: str) -> list[int]:
     return seeds + sorted(warm_start_seeds(name_or_path) - seen)
 
 
-def _agreement_on_held_out(trainer) -> dict[str, float]:
+def _agreement_on_held_out(trainer) -> dict[str, float] | None:
     """:func:`~lamer_train.oracle_trials.oracle_agreement` on the config's held-out tasks,
-    which the warm start never trained on."""
+    which the warm start never trained on (``None`` when the env has no oracle)."""
     import gymnasium
 
     import lamer_envs
-    from lamer_train.oracle_trials import oracle_agreement
+    from lamer_train import oracle_trials
     from lamer_train.task_seeds import eval_task_seeds
 
     config = trainer.config
     lamer_envs.register_envs()
     env = gymnasium.make(config.env.id, **config.env.kwargs)
     try:
+        if not oracle_trials.has_oracle(env):
+            return None
         seeds = eval_task_seeds(config.seed, config.eval.num_tasks)
-        return oracle_agreement(env, seeds, trainer.train_prompts, trainer.engine)
+        return oracle_trials.oracle_agreement(env, seeds, trainer.train_prompts, trainer.engine)
     finally:
         env.close()
 
@@ -169,10 +171,15 @@ def sft_main(argv: list[str]) -> int:
     console.print(
         f"warm start written to {out}: loss {record['loss_first']:.3f} -> "
         f"{record['loss_last']:.3f} in {record['seconds']:.0f} s "
-        f"({len(record['task_seeds'])} tasks); on {agreement['tasks']} held-out tasks its "
-        f"greedy first action equals the oracle's {agreement['action']:.0%} of the time "
-        f"(first move: {agreement['first_move']:.0%}; a policy blind to the state: at most "
-        f"{agreement['first_move_blind']:.0%})",
+        f"({len(record['task_seeds'])} tasks)",
         soft_wrap=True,
     )
+    if agreement is not None:
+        console.print(
+            f"on {agreement['tasks']} held-out tasks its greedy first action equals the "
+            f"oracle's {agreement['action']:.0%} of the time (first move: "
+            f"{agreement['first_move']:.0%}; a policy blind to the state: at most "
+            f"{agreement['first_move_blind']:.0%})",
+            soft_wrap=True,
+        )
     return 0
