@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from lamer_core.records import Trial, Turn
+from lamer_train.experiment_analysis import Interval
 from lamer_train.report import (
     RunReport,
     pass_at_k_table,
@@ -242,3 +243,15 @@ def test_pass_at_k_table_shows_each_set_start_and_end():
     assert "held_out" in rows[0] and "0.125" in rows[0] and "0.500" in rows[0]
     assert "harder" in rows[1] and "0.000" in rows[1] and "0.250" in rows[1]
     assert "rollout" not in console.export_text()
+
+
+def test_pass_at_k_table_adds_the_paired_change_when_given():
+    start, end = {"eval/held_out/pass@1": 0.125}, {"eval/held_out/pass@1": 0.5}
+    change = {"held_out": {"pass@1": Interval(0.375, 0.125, 0.625, 8)}}
+    console = Console(width=120, record=True)
+    console.print(pass_at_k_table(start, end, change))
+    (row,) = [line for line in console.export_text().splitlines() if "pass@1" in line]
+    assert "+0.375 [+0.12, +0.62]" in row
+    console = Console(width=120, record=True)
+    console.print(pass_at_k_table(start, end))  # no change: no column
+    assert "change" not in console.export_text()

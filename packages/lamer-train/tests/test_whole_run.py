@@ -109,6 +109,12 @@ def test_two_iteration_run_writes_every_output(env, tmp_path, capsys):
         end["num_trials"] == 2 and end["pass@2_ci95"][0] <= end["pass@2"] <= end["pass@2_ci95"][1]
     )
     assert "[" in out.split("evaluation on held-out tasks")[-1]  # the table shows them
+    # the paired change of each pass@k, start to end, matches the two evaluations
+    change = summary["change"]["held_out"]["pass@2"]
+    assert change["mean"] == pytest.approx(
+        summary["eval_end"]["held_out"]["pass@2"] - summary["eval_start"]["held_out"]["pass@2"]
+    )
+    assert change["tasks"] == 2 and "change" in out.split("evaluation on held-out tasks")[-1]
     samples = {p.name for p in (run_dir / "samples").glob("*.html")}
     assert samples == {"iter_000001.html", "iter_000002.html"} | {
         f"eval_iter_00000{k}_{name}.html" for k in (0, 2) for name in sets

@@ -172,7 +172,8 @@ def train(args: argparse.Namespace, console: Console) -> int:
         if ranks is not None:
             ranks.close_distributed()
     if summary.eval_end:
-        console.print(pass_at_k_table(summary.eval_start, summary.eval_end))
+        table = pass_at_k_table(summary.eval_start, summary.eval_end, summary.change)
+        console.print(table)
     console.print(
         f"outputs in {run_dir}: metrics.jsonl, plots/, samples/ (HTML), tensorboard/, checkpoints/",
         soft_wrap=True,
@@ -338,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         command = argv.pop(0)
     args = _parser(command).parse_args(argv)
     console = Console()
+    if not console.is_terminal:  # a file or a log: rich would wrap tables at 80 columns
+        console.width = 120
     try:
         if command == "show-config":
             return show_config(args)

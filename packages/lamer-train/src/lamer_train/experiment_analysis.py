@@ -85,6 +85,27 @@ def verdict(difference: Interval) -> str:
     return "not shown"
 
 
+def pass_at_k_change(
+    start: Sequence[TrialRecord], end: Sequence[TrialRecord], num_attempts: int
+) -> dict[str, Interval]:
+    """``{"pass@k": change}``: the paired change of every pass@k between two evaluations
+    of the same tasks. Per task (env seed), the fraction of its trials solved within k
+    attempts, end minus start; the t-interval of that over the tasks both evaluations
+    played. Pairing takes task difficulty out of the noise, so this interval is much
+    narrower than the gap two independent Wilson intervals would need."""
+
+    def solved(records: Sequence[TrialRecord], k: int) -> dict[int, float]:
+        by_task: dict[int, list[bool]] = defaultdict(list)
+        for record in records:
+            by_task[record.seed].append(record.won_at is not None and record.won_at < k)
+        return {seed: sum(won) / len(won) for seed, won in by_task.items()}
+
+    return {
+        f"pass@{k}": paired_difference(solved(end, k), solved(start, k))
+        for k in range(1, num_attempts + 1)
+    }
+
+
 # -- diversity -------------------------------------------------------------------------------
 def diversity_metrics(records: Sequence[TrialRecord]) -> dict[str, float]:
     """The module docstring's diversity measures of one evaluation's trials."""

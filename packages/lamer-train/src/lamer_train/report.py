@@ -26,11 +26,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lamer_core.records import Trial
 from lamer_train.checkpoint import write_text_atomic
 from lamer_train.samples import ReflectionReader, sample_trials, trials_as_html, trials_as_text
+
+if TYPE_CHECKING:  # experiment_analysis imports this module
+    from lamer_train.experiment_analysis import Interval
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -316,19 +319,27 @@ def plot_metrics(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     return written
 
 
-def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
+def pass_at_k_table(
+    start: dict[str, float] | None,
+    end: dict[str, float],
+    change: dict[str, dict[str, Interval]] | None = None,
+):
     """A rich table of evaluation metrics (keys ``eval/<set>/<metric>``), one block of
-    rows per eval set, start of training vs end."""
+    rows per eval set, start of training vs end; with ``change`` (per set, the paired
+    change of each pass@k, :func:`~lamer_train.experiment_analysis.pass_at_k_change`)
+    a column of it."""
     from rich.table import Table
 
-    table = Table(
-        title="evaluation on held-out tasks",
-        caption=r"\[low, high]: Wilson 95% interval over the set's trials",
-    )
+    caption = r"\[low, high]: Wilson 95% interval over the set's trials"
+    if change:
+        caption += "; change: end - start per task, paired 95% t-interval over the tasks"
+    table = Table(title="evaluation on held-out tasks", caption=caption)
     table.add_column("set")
     table.add_column("metric")
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
+    if change:
+        table.add_column("change", justify="right")
     previous = None
     for key in end:
         parts = key.split("/", 2)
@@ -339,9 +350,20 @@ def pass_at_k_table(start: dict[str, float] | None, end: dict[str, float]):
             table.add_section()
         before = _with_interval(start, key) if start else "-"
         after = _with_interval(end, key)
-        table.add_row(set_name if set_name != previous else "", metric, before, after)
+        cells = [set_name if set_name != previous else "", metric, before, after]
+        if change:
+            delta = change.get(set_name, {}).get(metric)
+            cells.append(_change_text(delta) if delta is not None else "")
+        table.add_row(*cells)
         previous = set_name
     return table
+
+
+def _change_text(delta: Interval) -> str:
+    """``+0.141 [+0.05, +0.23]`` (no interval with fewer than two tasks)."""
+    if delta.low is None or delta.high is None:
+        return f"{delta.mean:+.3f}"
+    return f"{delta.mean:+.3f} [{delta.low:+.2f}, {delta.high:+.2f}]"
 
 
 def _with_interval(metrics: dict[str, float], key: str) -> str:

@@ -52,6 +52,7 @@ from lamer_train.critic import value_metrics
 from lamer_train.distributed import engine_weights, is_distributed, is_main_rank
 from lamer_train.eval_sets import metrics_by_set
 from lamer_train.evaluation import evaluate, pass_at_k_intervals
+from lamer_train.experiment_analysis import Interval, pass_at_k_change
 from lamer_train.iteration_metrics import StepTimes, iteration_metrics, row_advantages
 from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
@@ -59,7 +60,7 @@ from lamer_train.report import RunReport
 from lamer_train.sharded_checkpoint import restore_sharded, save_sharded
 from lamer_train.task_seeds import iteration_tasks
 from lamer_train.trial_loop import RolloutSetup, RolloutStats
-from lamer_train.trial_records import write_trial_records
+from lamer_train.trial_records import eval_trial_files, read_trial_records, write_trial_records
 from lamer_train.warmup import supervised_warmup, warmup_examples
 
 
@@ -454,13 +455,39 @@ class Trainer:
         for sets in summary.values():  # Wilson 95% intervals of every pass@k
             for set_metrics in sets.values():
                 set_metrics.update(pass_at_k_intervals(set_metrics))
+        change = self._eval_change()
+        summary["change"] = {
+            name: {
+                metric: {"mean": c.mean, "ci95": [c.low, c.high], "tasks": c.n}
+                for metric, c in metrics.items()
+            }
+            for name, metrics in change.items()
+        }
         if is_main_rank():
             (self.run_dir / "eval_summary.json").write_text(json.dumps(summary, indent=2))
         return RunSummary(
             run_dir=self.run_dir,
             eval_start=extra.get("eval_start"),
             eval_end=extra.get("eval_last"),
+            change=change,
         )
+
+    def _eval_change(self) -> dict[str, dict[str, Interval]]:
+        """Per eval set, the paired change of pass@k from the evaluation before training
+        to the last one, from their ``eval_trials/`` files (so a resumed run has it too);
+        empty for a set without both."""
+        change = {}
+        for runner in self.eval_runners:
+            name = runner.eval_set.name
+            files = eval_trial_files(self.run_dir, name)
+            last = max(files, default=0)
+            if 0 in files and last > 0:
+                change[name] = pass_at_k_change(
+                    read_trial_records(files[0]),
+                    read_trial_records(files[last]),
+                    runner.eval_set.num_attempts,
+                )
+        return change
 
     def _reflection(self, response: str) -> tuple[str, bool]:
         return self.train_prompts.parse_reflection(response)
@@ -471,3 +498,5 @@ class RunSummary:
     run_dir: Path
     eval_start: dict[str, float] | None
     eval_end: dict[str, float] | None
+    change: dict[str, dict[str, Interval]] = field(default_factory=dict)
+    """Per eval set, the paired start-to-end change of each pass@k."""

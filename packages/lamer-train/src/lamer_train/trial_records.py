@@ -13,6 +13,7 @@ Layout: ``<run>/eval_trials/<name>.jsonl`` (``name`` as the samples', e.g.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,18 @@ def write_trial_records(
     lines = [json.dumps(trial_record(t, read_reflection)) + "\n" for t in trials]
     write_text_atomic(path, "".join(lines))
     return path
+
+
+def eval_trial_files(run_dir: Path, set_name: str) -> dict[int, Path]:
+    """``{iteration: path}`` of every evaluation of one eval set written in ``run_dir``
+    (iteration 0 = before training)."""
+    pattern = re.compile(rf"eval_iter_(\d+)_{re.escape(set_name)}\.jsonl")
+    files = {}
+    for path in (Path(run_dir) / EVAL_TRIALS).glob("eval_iter_*.jsonl"):
+        match = pattern.fullmatch(path.name)
+        if match:
+            files[int(match.group(1))] = path
+    return files
 
 
 @dataclass(frozen=True, slots=True)
