@@ -24,8 +24,9 @@ def test_show_config_prints_the_resolved_config_and_an_override_changes_one_line
     base = _show(capsys).splitlines()
     over = _show(capsys, "actor.lr=0.0002", "trial.sampling.top_p=0.9").splitlines()
     changed = [(a, b) for a, b in zip(base, over, strict=True) if a != b]
-    lr = load_config("cpu_default").actor.lr  # no --config: the CPU default
-    assert changed == [("    top_p: 1.0", "    top_p: 0.9"), (f"  lr: {lr}", "  lr: 0.0002")]
+    cpu = load_config("cpu_default")  # no --config: the CPU default
+    top_p, lr = cpu.trial.sampling.top_p, cpu.actor.lr
+    assert changed == [(f"    top_p: {top_p}", "    top_p: 0.9"), (f"  lr: {lr}", "  lr: 0.0002")]
     assert yaml.safe_load("\n".join(base)) == load_config("cpu_default").model_dump(mode="json")
 
 
