@@ -104,3 +104,22 @@ def test_invalid_action_penalty_lands_on_the_score_not_on_the_return():
     np.testing.assert_allclose(
         estimate.inputs.step_return, [-0.1 + 0.6 * 10.9, 10.9, 10.9, -0.1 + 0.6 * -0.1, -0.1, -0.1]
     )
+
+
+def test_reflect_score_next_attempt_scores_a_reflection_by_the_attempt_it_informs():
+    algorithm = AlgorithmSection(
+        estimator="grpo", estimator_params={"norm_by_std": False},
+        invalid_action_penalty_coef=0.5, reflect_score="next_attempt",
+    )  # fmt: skip
+    trials = _trials()
+    # a third trial stopped after its reflection: no attempt follows it -> 0
+    trials.append(Trial(0, 2, 5, [_turn(0, "play", -0.1, ids=70), _turn(1, "reflect", ids=80)]))
+    trials[1].turns[1].action_is_valid = False  # a malformed reflection keeps its penalty
+    estimate = compute_advantages(rollout_batch(trials), algorithm, get_estimator("grpo"))
+    np.testing.assert_allclose(
+        estimate.inputs.score, [-0.6, 10.9, 10.9, -0.1, -0.1 - 0.5, -0.1, -0.1, 0.0]
+    )
+    reference = compute_advantages(
+        rollout_batch(trials), AlgorithmSection(estimator="grpo"), get_estimator("grpo")
+    )
+    assert reference.inputs.score[[1, 4, 7]].tolist() == [0.0, -0.5, 0.0]

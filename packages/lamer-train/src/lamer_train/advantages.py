@@ -5,7 +5,9 @@ One function, :func:`compute_advantages`, in equation order:
 1. cross-attempt returns ``G`` and episode scores of every row
    (:func:`lamer_algos.cross_attempt_returns`; ``step_gamma`` inside an attempt,
    ``traj_gamma`` across attempts);
-2. ``score = episode score - invalid_action_penalty_coef * (row is invalid)``;
+2. ``score = episode score - invalid_action_penalty_coef * (row is invalid)``, a reflect
+   row's episode score being 0 (the reference) or, with ``algorithm.reflect_score:
+   next_attempt``, that of the attempt it informs;
 3. the token arrays of token-level estimators: the response mask, and one reward per
    row at its last response token (``algorithm.token_reward``: the penalised score, as
    the reference, or the penalised cross-attempt return); the critic's values when one
@@ -96,6 +98,22 @@ def last_token_rewards(row_rewards: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return rewards
 
 
+def next_attempt_scores(batch: StepBatch, episode_scores: np.ndarray) -> np.ndarray:
+    """``episode_scores`` with each reflect row given the score of the attempt it precedes
+    in its trial (a reflect row carries that attempt's index), or 0 if the trial stopped
+    before it (``algorithm.reflect_score: next_attempt``)."""
+    is_reflect = np.asarray(batch.is_reflect, dtype=bool)
+    trial, attempt = np.asarray(batch.trajectory_id), np.asarray(batch.attempt)
+    attempt_score = {
+        (int(trial[row]), int(attempt[row])): float(episode_scores[row])
+        for row in np.flatnonzero(~is_reflect)
+    }
+    out = np.array(episode_scores, dtype=np.float64)
+    for row in np.flatnonzero(is_reflect):
+        out[row] = attempt_score.get((int(trial[row]), int(attempt[row])), 0.0)
+    return out
+
+
 def compute_advantages(
     batch: StepBatch,
     algorithm: AlgorithmSection,
@@ -113,6 +131,8 @@ def compute_advantages(
         traj_gamma=algorithm.traj_gamma,
         form=algorithm.return_form,
     )
+    if algorithm.reflect_score == "next_attempt":
+        episode_scores = next_attempt_scores(batch, episode_scores)
     penalty = algorithm.invalid_action_penalty_coef * ~np.asarray(batch.action_is_valid)
     scores = episode_scores - penalty
     mask = response_mask(batch)

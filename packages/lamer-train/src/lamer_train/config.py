@@ -200,6 +200,12 @@ class AlgorithmSection(_Section):
     invalid_action_penalty_coef: float = Field(
         0.5, ge=0.0, description="Subtracted from a row's episode score when its action is invalid."
     )
+    reflect_score: Literal["zero", "next_attempt"] = Field(
+        "zero",
+        description="Episode score of a reflect row: 'zero' (the reference: a reflection scores "
+        "0, so in a group where some trial won every reflection's episode advantage is "
+        "negative) or 'next_attempt' (the score of the attempt it informs; 0 if none follows).",
+    )
     token_reward: Literal["score", "step_return"] = Field(
         "score",
         description="Reward that token-level estimators (gae, reinforce_pp) see at each row's "
