@@ -1,7 +1,7 @@
 """The experiment report's PNGs: one figure per question, methods side by side.
 
 Means are over training seeds; bands and error bars are two-sided 95% Student-t
-intervals over seeds (:func:`lamer_train.experiment_analysis.t_interval`), drawn only
+intervals over seeds (:func:`lamer_train.intervals.t_interval`), drawn only
 with two or more seeds.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lamer_train.experiment_analysis import CellResult, metric_over_seeds, t_interval
+from lamer_train.experiment_analysis import CellResult, metric_over_seeds
+from lamer_train.intervals import t_interval
 
 
 def _pyplot():

@@ -21,9 +21,7 @@ from lamer_train.experiment_analysis import (
     CellResult,
     changed_reflections,
     metric_over_seeds,
-    paired_difference,
     read_cell,
-    t_interval,
     verdict,
 )
 from lamer_train.experiment_plots import (
@@ -32,6 +30,7 @@ from lamer_train.experiment_plots import (
     plot_learning_curves,
     plot_pass_at_k,
 )
+from lamer_train.intervals import paired_difference, t_interval
 from lamer_train.progress import format_duration
 
 DIVERSITY = ("distinct_retry_rate", "attempt_entropy", "first_attempt_entropy")

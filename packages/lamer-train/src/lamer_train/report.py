@@ -26,14 +26,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lamer_core.records import Trial
 from lamer_train.checkpoint import write_text_atomic
+from lamer_train.intervals import Interval
 from lamer_train.samples import ReflectionReader, sample_trials, trials_as_html, trials_as_text
-
-if TYPE_CHECKING:  # experiment_analysis imports this module
-    from lamer_train.experiment_analysis import Interval
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -326,7 +324,7 @@ def pass_at_k_table(
 ):
     """A rich table of evaluation metrics (keys ``eval/<set>/<metric>``), one block of
     rows per eval set, start of training vs end; with ``change`` (per set, the paired
-    change of each pass@k, :func:`~lamer_train.experiment_analysis.pass_at_k_change`)
+    change of each pass@k, :func:`~lamer_train.intervals.pass_at_k_change`)
     a column of it."""
     from rich.table import Table
 

@@ -52,7 +52,7 @@ from lamer_train.critic import value_metrics
 from lamer_train.distributed import engine_weights, is_distributed, is_main_rank
 from lamer_train.eval_sets import metrics_by_set
 from lamer_train.evaluation import evaluate, pass_at_k_intervals
-from lamer_train.experiment_analysis import Interval, pass_at_k_change
+from lamer_train.intervals import Interval, pass_at_k_change
 from lamer_train.iteration_metrics import StepTimes, iteration_metrics, row_advantages
 from lamer_train.nonfinite import SkipGuard
 from lamer_train.progress import IterationProgress, format_eval, summary_line
