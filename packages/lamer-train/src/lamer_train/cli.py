@@ -164,13 +164,15 @@ def train(args: argparse.Namespace, console: Console) -> int:
         if main_rank
         else SilentReport()
     )
+    finished = False
     try:
         summary = trainer.fit(report, console, show_progress=config.run.progress)
+        finished = True
     finally:
         report.close()
         trainer.close()
         if ranks is not None:
-            ranks.close_distributed()
+            ranks.close_distributed(wait_for_peers=finished)
     if summary.eval_end:
         table = pass_at_k_table(summary.eval_start, summary.eval_end, summary.change)
         console.print(table)
@@ -232,12 +234,14 @@ def evaluate_checkpoint(args: argparse.Namespace, console: Console) -> int:
     ranks = _join_ranks()  # under torchrun: the eval sets split over the ranks
     trainer = Trainer(config, run_dir, eval_sets=args.sets)
     trainer.restore(checkpoint)
+    finished = False
     try:
         metrics, trials = trainer.evaluate()
+        finished = True
     finally:
         trainer.close()
         if ranks is not None:
-            ranks.close_distributed()
+            ranks.close_distributed(wait_for_peers=finished)
     if ranks is not None and not ranks.is_main_rank():
         return 0  # rank 0 writes the results
     # One file per set: evaluating one set never overwrites another's result.

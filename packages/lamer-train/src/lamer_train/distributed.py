@@ -82,9 +82,14 @@ def init_distributed() -> torch.device:
     return torch.device("cpu")
 
 
-def close_distributed() -> None:
-    """Leave the process group (at the end of a run)."""
+def close_distributed(wait_for_peers: bool = True) -> None:
+    """Leave the process group (at the end of a run). After a run that finished, every
+    rank leaves together (a rank tearing gloo down while a peer still works can make the
+    peer abort at exit); a rank leaving on an error does not wait, since its peers may
+    never reach the barrier."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if wait_for_peers:
+            torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
