@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from lamer_train.actor import Actor, ActorConfig
+from lamer_train.actor import Actor, ActorConfig, kept_tokens
 from lamer_train.engines.base import SamplingConfig
-from lamer_train.engines.hf import HFEngine
+from lamer_train.engines.hf import HFEngine, sample_tokens
 
 #: (prompt, response) texts of the sample rows.
 ROWS = [
@@ -237,3 +237,82 @@ def test_token_advantages_narrower_than_a_response_are_refused(model, encode_row
     longest = max(len(response) for _, response in samples)
     with pytest.raises(ValueError, match="columns but the longest response"):
         Actor(model, ActorConfig()).update(samples, np.zeros((4, longest - 1)))
+
+
+@pytest.mark.parametrize(("top_k", "top_p"), [(5, 1.0), (-1, 0.8), (8, 0.7), (-1, 1.0)])
+def test_kept_tokens_are_exactly_the_tokens_the_hf_sampler_draws(top_k, top_p):
+    logits = torch.randn((3, 30), generator=torch.Generator().manual_seed(0))
+    kept = kept_tokens(logits, top_k, top_p)
+    sampling = SamplingConfig(temperature=1.0, top_k=top_k, top_p=top_p)
+    generator = torch.Generator().manual_seed(1)
+    drawn = torch.zeros_like(kept)
+    for _ in range(3000):
+        tokens, _ = sample_tokens(logits, sampling, generator)
+        drawn[torch.arange(3), tokens] = True
+    assert torch.equal(drawn, kept)
+    if top_k > 0:
+        assert (kept.sum(-1) <= top_k).all()
+
+
+def _response_logits(model, prompt: list[int], response: list[int], temperature: float):
+    """The logits that predict each response token, from one plain forward pass."""
+    ids = torch.tensor([prompt + response])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float()
+    return logits / temperature
+
+
+def test_truncated_scoring_renormalises_over_the_kept_tokens(model, encode_rows):
+    samples = encode_rows(ROWS)
+    actor = Actor(model, ActorConfig(temperature=0.7, top_k=20, top_p=0.8))
+    scored = actor.compute_log_probs(samples)
+    for (prompt, response), log_probs in zip(samples, scored, strict=True):
+        logits = _response_logits(model, prompt, response, 0.7)
+        target = torch.tensor(response)
+        kept = kept_tokens(logits, 20, 0.8)
+        kept[torch.arange(len(response)), target] = True
+        expected = [
+            float(row[token] - torch.logsumexp(row[mask], dim=0))
+            for row, mask, token in zip(logits, kept, response, strict=True)
+        ]
+        assert log_probs.tolist() == pytest.approx(expected, abs=1e-4)
+        # A truncated log-prob is at least the whole-vocabulary one.
+        whole = torch.log_softmax(logits, -1)[torch.arange(len(response)), target]
+        assert (log_probs >= whole - 1e-5).all()
+
+
+def test_negative_advantages_lift_the_never_drawn_tail_only_under_whole_vocabulary_scoring(
+    build_model, encode_rows
+):
+    """Pushing sampled tokens down hands their mass to every other token: scored over the
+    whole vocabulary, also to the tail the sampler never draws; scored over the kept set,
+    the tail gets no gradient of its own."""
+    samples = encode_rows(ROWS)
+    start = build_model(seed=0)
+    # Per row, the tokens outside the initial top 5 at each response position.
+    tails = [
+        ~kept_tokens(_response_logits(start, prompt, response, 1.0), 5, 1.0)
+        for prompt, response in samples
+    ]
+
+    def tail_mass(model) -> float:
+        return sum(
+            float(torch.softmax(_response_logits(model, prompt, response, 1.0), -1)[tail].sum())
+            for (prompt, response), tail in zip(samples, tails, strict=True)
+        )
+
+    lifted = {}
+    for name, top_k in (("whole", -1), ("kept", 5)):
+        model = build_model(seed=0)
+        actor = Actor(
+            model,
+            ActorConfig(
+                lr=3e-3, top_k=top_k, mini_batch_size=4, micro_batch_size=4, entropy_coef=0.0
+            ),
+        )
+        before = tail_mass(model)
+        for _ in range(4):
+            actor.update(samples, [-1.0] * len(samples))
+        lifted[name] = tail_mass(model) - before
+    assert lifted["whole"] > 0
+    assert lifted["kept"] < lifted["whole"] / 2, lifted

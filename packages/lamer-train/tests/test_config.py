@@ -110,11 +110,20 @@ def test_paper_settings_minesweeper_and_webshop():
         ("trial.reflection=false", "memory_mode"),
         ("trial", "section.field=value"),
         ("trial.sampling.temperature=0.7", "actor.temperature"),
+        ("actor.top_k=20", "actor.top_k"),  # the default rollouts do not truncate
+        ("actor.top_p=0.5", "actor.top_p"),
     ],
 )
 def test_bad_key_or_value_is_an_error_naming_the_field(override, named):
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         load_config(None, [override])
+
+
+def test_truncated_scoring_with_importance_weights_on_the_hf_engine_is_refused():
+    truncated = ["trial.sampling.top_k=20", "actor.top_k=20"]
+    assert load_config(None, truncated).actor.top_k == 20
+    with pytest.raises(ConfigError, match="tis_imp_ratio_cap"):
+        load_config(None, [*truncated, "actor.tis_imp_ratio_cap=2"])
 
 
 def test_cli_reports_config_error_before_any_work(tmp_path, capsys):

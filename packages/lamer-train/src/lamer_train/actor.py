@@ -7,6 +7,14 @@ gradients over micro-batches. A row's advantage is one number broadcast over its
 response tokens, or one per response token (GAE, REINFORCE++); prompt tokens never
 enter the loss.
 
+Truncated scoring (``top_k`` / ``top_p``, set to the rollout's): a token's log-prob is
+taken over the tokens the rollout's top-k / top-p sampler could draw at that position,
+renormalised (the set from the current logits, plus the sampled token). The gradient is
+then that of the truncated policy the rollout sampled from, and the tokens it never draws
+get none. Scored over the whole vocabulary instead, every negative advantage pushes
+probability into that never-sampled tail and nothing pushes it back, so the entropy of the
+full distribution climbs over training.
+
 Mixed precision (``compute_dtype="bfloat16"``): the parameters and AdamW's moments stay
 in their own dtype (float32 by default, so that a 1e-6 learning rate still moves bf16-
 sized weights), and the forward pass runs under ``torch.autocast`` in bfloat16; the
@@ -49,6 +57,9 @@ from lamer_train.model_factory import (
 )
 from lamer_train.padding import micro_batches, pack_rows, pad_tensors
 from lamer_train.ppo_loss import agg_loss, kl_penalty, ppo_policy_loss
+
+_OUTSIDE_KEPT = -1e30
+"""The logit given to tokens outside the kept set under truncated scoring."""
 
 Sample = tuple[Sequence[int], ...]
 """One training row: ``(prompt_ids, response_ids)``, or ``(prompt_ids, response_ids,
@@ -154,6 +165,12 @@ class Actor:
         if self.config.temperature != 1.0:
             logits = logits / self.config.temperature
         targets = packed.input_ids[:, prompt_width:]
+        kept = None
+        if self.config.top_k not in (-1, 0) or self.config.top_p < 1.0:
+            kept = kept_tokens(logits.detach(), self.config.top_k, self.config.top_p)
+            kept.scatter_(-1, targets[..., None], True)  # a sampled token always counts
+            # Finite, so that 0 * log p stays 0 in the entropy and its backward.
+            logits = logits.masked_fill(~kept, _OUTSIDE_KEPT)
         entropy = None
         if with_entropy:
             # Full log-softmax once: gives the token log-probs and the entropy.
@@ -443,6 +460,21 @@ class Actor:
                 )
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates_done = int(state.get("updates_done", 0))
+
+
+def kept_tokens(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """Boolean mask (same shape as ``logits``) of the tokens top-k then top-p sampling can
+    draw: the ``top_k`` highest logits (all if ``top_k`` is -1 or 0), then the smallest
+    prefix of them, by probability renormalised over that set, whose mass reaches
+    ``top_p``. The most likely token is always kept. Matches ``engines.hf``'s sampler."""
+    vocab = logits.shape[-1]
+    k = top_k if 0 < top_k < vocab else vocab
+    scores, ids = torch.topk(logits, k, dim=-1)
+    keep = torch.ones_like(scores, dtype=torch.bool)
+    if top_p < 1.0:
+        probs = torch.softmax(scores, dim=-1)
+        keep = probs.cumsum(dim=-1) - probs < top_p
+    return torch.zeros_like(logits, dtype=torch.bool).scatter_(-1, ids, keep)
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:

@@ -138,6 +138,19 @@ class ActorConfig(BaseModel):
         gt=0,
         description="Divide logits by this when scoring tokens; set it to the rollout temperature.",
     )
+    top_k: int = Field(
+        -1,
+        ge=-1,
+        description="Score tokens over the top_k most likely only, renormalised, as trial.sampling "
+        "draws them (set it to trial.sampling.top_k; -1 or 0 = the whole vocabulary).",
+    )
+    top_p: float = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="Score tokens over the nucleus trial.sampling draws from (after top_k), "
+        "renormalised (set it to trial.sampling.top_p; 1 = off). See the module docstring of actor.",
+    )
     tis_imp_ratio_cap: float = Field(
         -1.0,
         description="Truncated importance sampling: scale each token's loss by min(exp(old - rollout log-prob), cap), "

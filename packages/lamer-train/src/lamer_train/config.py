@@ -425,6 +425,21 @@ class LaMerConfig(_Section):
                 f"actor.temperature ({self.actor.temperature}) must equal "
                 f"trial.sampling.temperature ({self.trial.sampling.temperature})"
             )
+        # Truncated scoring trains the distribution the rollout drew from; any other set
+        # would give ratios of two different policies.
+        sampling = self.trial.sampling
+        for name, off in (("top_k", (-1, 0)), ("top_p", (1.0,))):
+            mine, theirs = getattr(self.actor, name), getattr(sampling, name)
+            if mine not in off and mine != theirs:
+                raise ValueError(
+                    f"actor.{name} ({mine}) must be off or equal trial.sampling.{name} ({theirs})"
+                )
+        truncates = self.actor.top_k not in (-1, 0) or self.actor.top_p < 1.0
+        if truncates and self.actor.tis_imp_ratio_cap > 0 and self.engine.kind == "hf":
+            raise ValueError(
+                "actor.tis_imp_ratio_cap needs the engine's log-probs over the same tokens, but "
+                "the hf engine reports whole-vocabulary log-probs and actor.top_k/top_p truncate"
+            )
         return self
 
 
