@@ -13,7 +13,8 @@ renormalised (the set from the current logits, plus the sampled token). The grad
 then that of the truncated policy the rollout sampled from, and the tokens it never draws
 get none. Scored over the whole vocabulary instead, every negative advantage pushes
 probability into that never-sampled tail and nothing pushes it back, so the entropy of the
-full distribution climbs over training.
+full distribution can climb over training (it does in the CPU main job; see the package
+README). Without ``top_k``, ``top_p`` sorts the whole vocabulary at every response position.
 
 Mixed precision (``compute_dtype="bfloat16"``): the parameters and AdamW's moments stay
 in their own dtype (float32 by default, so that a 1e-6 learning rate still moves bf16-
