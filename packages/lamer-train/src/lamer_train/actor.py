@@ -49,6 +49,7 @@ from lamer_train.distributed import (
     micro_batch_share,
     sum_over_ranks,
 )
+from lamer_train.engines.hf import top_k_top_p
 from lamer_train.learner import adamw, learner_state, load_learner_state
 from lamer_train.lora import adapt_policy, adapter_state, has_lora, hf_weights, is_lora_state
 from lamer_train.model_factory import (
@@ -167,7 +168,7 @@ class Actor:
             logits = logits / self.config.temperature
         targets = packed.input_ids[:, prompt_width:]
         kept = None
-        if self.config.top_k not in (-1, 0) or self.config.top_p < 1.0:
+        if self.config.truncates:
             kept = kept_tokens(logits.detach(), self.config.top_k, self.config.top_p)
             kept.scatter_(-1, targets[..., None], True)  # a sampled token always counts
             # Finite, so that 0 * log p stays 0 in the entropy and its backward.
@@ -465,17 +466,9 @@ class Actor:
 
 def kept_tokens(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
     """Boolean mask (same shape as ``logits``) of the tokens top-k then top-p sampling can
-    draw: the ``top_k`` highest logits (all if ``top_k`` is -1 or 0), then the smallest
-    prefix of them, by probability renormalised over that set, whose mass reaches
-    ``top_p``. The most likely token is always kept. Matches ``engines.hf``'s sampler."""
-    vocab = logits.shape[-1]
-    k = top_k if 0 < top_k < vocab else vocab
-    scores, ids = torch.topk(logits, k, dim=-1)
-    keep = torch.ones_like(scores, dtype=torch.bool)
-    if top_p < 1.0:
-        probs = torch.softmax(scores, dim=-1)
-        keep = probs.cumsum(dim=-1) - probs < top_p
-    return torch.zeros_like(logits, dtype=torch.bool).scatter_(-1, ids, keep)
+    draw: the candidates of :func:`lamer_train.engines.hf.top_k_top_p`, the HF sampler's."""
+    _, candidate_ids, kept = top_k_top_p(logits, top_k, top_p)
+    return torch.zeros_like(logits, dtype=torch.bool).scatter_(-1, candidate_ids, kept)
 
 
 def _all_ranks_agree(flag: bool, device: torch.device) -> bool:

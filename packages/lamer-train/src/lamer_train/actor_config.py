@@ -158,6 +158,11 @@ class ActorConfig(BaseModel):
     )
     seed: int = Field(0, ge=0, description="Seed of the mini-batch shuffling.")
 
+    @property
+    def truncates(self) -> bool:
+        """Whether tokens are scored over a top-k / top-p set (``top_k``, ``top_p``)."""
+        return self.top_k not in (-1, 0) or self.top_p < 1.0
+
     @model_validator(mode="after")
     def _micro_fits_mini(self) -> ActorConfig:
         if self.micro_batch_size > self.mini_batch_size:

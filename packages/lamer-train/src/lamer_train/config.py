@@ -434,8 +434,7 @@ class LaMerConfig(_Section):
                 raise ValueError(
                     f"actor.{name} ({mine}) must be off or equal trial.sampling.{name} ({theirs})"
                 )
-        truncates = self.actor.top_k not in (-1, 0) or self.actor.top_p < 1.0
-        if truncates and self.actor.tis_imp_ratio_cap > 0 and self.engine.kind == "hf":
+        if self.actor.truncates and self.actor.tis_imp_ratio_cap > 0 and self.engine.kind == "hf":
             raise ValueError(
                 "actor.tis_imp_ratio_cap needs the engine's log-probs over the same tokens, but "
                 "the hf engine reports whole-vocabulary log-probs and actor.top_k/top_p truncate"

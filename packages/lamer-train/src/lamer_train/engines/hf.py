@@ -213,27 +213,37 @@ def sample_tokens(
     weights = shifted.exp()
     log_normaliser = weights.sum(dim=-1).log()
     vocab = scaled.shape[-1]
-    top_k = sampling.top_k if 0 < sampling.top_k < vocab else 0
     if sampling.temperature == 0.0:
         tokens = scaled.argmax(dim=-1)
-    elif top_k == 0 and sampling.top_p >= 1.0:
+    elif not 0 < sampling.top_k < vocab and sampling.top_p >= 1.0:
         tokens = _draw(weights, generator)
     else:
-        # Work on the candidates only, sorted by score: top-k needs no full sort at all.
-        if top_k:
-            candidate_scores, candidate_ids = torch.topk(shifted, top_k, dim=-1)
-        else:
-            candidate_scores, candidate_ids = torch.sort(shifted, dim=-1, descending=True)
-        if sampling.top_p < 1.0:
-            probs = torch.softmax(candidate_scores, dim=-1)
-            mass_before = probs.cumsum(dim=-1) - probs
-            # The most likely token always survives (its mass_before is 0).
-            candidate_scores = candidate_scores.masked_fill(
-                mass_before >= sampling.top_p, float("-inf")
-            )
+        candidate_scores, candidate_ids, kept = top_k_top_p(shifted, sampling.top_k, sampling.top_p)
+        candidate_scores = candidate_scores.masked_fill(~kept, float("-inf"))
         pick = _draw(candidate_scores.exp(), generator)
         tokens = candidate_ids.gather(-1, pick[:, None])[:, 0]
     return tokens, shifted.gather(-1, tokens[:, None])[:, 0] - log_normaliser
+
+
+def top_k_top_p(
+    scores: torch.Tensor, top_k: int, top_p: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The candidates of top-k then top-p sampling over the last dimension of ``scores``:
+    ``(candidate_scores, candidate_ids, kept)``, the candidates sorted by score (the
+    ``top_k`` best, or all if ``top_k`` is -1, 0 or at least the vocabulary) and which of
+    them the nucleus keeps: the smallest prefix whose probability, renormalised over the
+    candidates, reaches ``top_p``. The most likely token is always kept. The sampler above
+    draws from these; the actor's truncated scoring (``lamer_train.actor.kept_tokens``)
+    scores over them."""
+    if 0 < top_k < scores.shape[-1]:  # top-k needs no full sort
+        candidate_scores, candidate_ids = torch.topk(scores, top_k, dim=-1)
+    else:
+        candidate_scores, candidate_ids = torch.sort(scores, dim=-1, descending=True)
+    kept = torch.ones_like(candidate_scores, dtype=torch.bool)
+    if top_p < 1.0:
+        probs = torch.softmax(candidate_scores, dim=-1)
+        kept = probs.cumsum(dim=-1) - probs < top_p  # the first token's mass before is 0
+    return candidate_scores, candidate_ids, kept
 
 
 def _draw(weights: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
