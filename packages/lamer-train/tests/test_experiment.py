@@ -164,3 +164,24 @@ def test_paper_specs_resolve_to_the_paper_configs_with_equal_episodes(name):
             assert config.algorithm.estimator == cell.method
         assert config.eval.num_attempts == 3
         assert env in config.env.id.lower()
+
+
+def test_main_scale_spec_is_the_main_job_on_untuned_seeds():
+    """``sokoban_main``: every cell is the main job (its warm start, rate, sampling and 20
+    iterations) with equal sampled episodes, on seeds the main job was not tuned on."""
+    experiment = load_experiment("sokoban_main")
+    assert sorted({cell.seed for cell in experiment.cells}) == [3, 4, 5]
+    for cell in experiment.cells:
+        config = cell.config
+        assert config.model.name_or_path == "warm_start:sokoban_6x6_trials"
+        assert (config.run.iterations, config.actor.lr, config.trial.sampling.temperature) == (
+            20,
+            3e-4,
+            0.7,
+        )
+        trial = config.trial
+        assert trial.tasks_per_iteration * trial.group_size * trial.num_attempts == 8 * 24
+        assert (trial.num_attempts, config.eval.reflection) == (
+            (3, True) if cell.method == "lamer" else (1, False)
+        )
+        assert set(config.eval.sets) == {"held_out", "room_7x7"}
