@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gymnasium
 import pytest
 
@@ -19,6 +21,7 @@ from lamer_train.oracle_trials import (
 from lamer_train.prompting import MemoryPrompts
 from lamer_train.task_seeds import warmup_task_seed
 from lamer_train.trial_loop import TrialSettings
+from lamer_train.warmup import warmup_examples
 
 SOKOBAN = {"dim_room": [6, 6], "num_boxes": 1, "min_steps": 1, "max_sol_steps": 6}
 SETTINGS = TrialSettings(num_attempts=3, max_turns=2, reflection=True)
@@ -94,6 +97,41 @@ def test_a_failed_attempt_gets_a_reflection_naming_the_mistake_and_the_oracle_pl
     assert text in after[-1]["content"]
 
 
+def test_mistake_only_reflections_name_moves_the_reflect_prompt_shows_and_no_plan():
+    """``warmup.reflection: mistake_only``: the turn that left the oracle's path and the
+    moves played there, copied from the attempt the reflect prompt shows; no oracle move,
+    no plan (nothing a model would have to solve the task to write)."""
+    env, prompts = _env(), _prompts()
+    seen = 0
+    for index in range(300):
+        seed = warmup_task_seed(3, index)
+        rng = make_rng(3, "test", index)
+        plain, _ = play_oracle_trial(env, seed, prompts, SETTINGS, rng, action_noise=0.8)
+        rng = make_rng(3, "test", index)
+        examples, _ = play_oracle_trial(
+            env, seed, prompts, SETTINGS, rng, action_noise=0.8, reflection="mistake_only"
+        )
+        # Same seed and rng: the same actions, only the reflection text differs.
+        assert [t for _, t in examples if t.startswith("<action>")] == [
+            t for _, t in plain if t.startswith("<action>")
+        ]
+        for messages, target in examples:
+            if not target.startswith("<remark>"):
+                continue
+            text, valid = prompts.parse_reflection(target)
+            assert valid and "Next:" not in text and "better was" not in text
+            match = re.fullmatch(r"Turn (\d) \((.+)\) was a mistake; then (.+)\.", text)
+            if match is None:
+                assert text.startswith("The attempt failed: ")
+                continue
+            turn, moves = match.group(1), match.group(2)
+            assert f"Turn {turn}: {moves} (" in messages[-1]["content"]  # played, and shown
+            seen += 1
+    assert seen >= 20
+    with pytest.raises(ValueError, match=r"warmup\.reflection"):
+        play_oracle_trial(env, 0, prompts, SETTINGS, make_rng(0, "x"), 1.0, reflection="plan")
+
+
 class _ScriptedEngine:
     """Answers each prompt with a given response (the metric is under test, not a model)."""
 
@@ -126,3 +164,18 @@ def test_oracle_agreement_counts_greedy_actions_equal_to_the_oracle_s():
     assert up["action"] == sum(a == "up" for a in oracle) / 24
     assert up["first_move"] == sum(a.split(",")[0] == "up" for a in oracle) / 24
     assert 0 < up["first_move"] <= up["first_move_blind"] < 1
+
+
+def test_warmup_examples_pass_the_reflection_style_on():
+    """``warmup.reflection`` reaches the trials the warm-up trains on."""
+    envs, prompts = [_env()], _prompts()
+    targets = {}
+    for style in ("oracle_plan", "mistake_only"):
+        examples, seeds = warmup_examples(
+            envs, prompts, SETTINGS, count=300, run_seed=4, held_out=set(),
+            policy="oracle", action_noise=0.8, reflection=style,
+        )  # fmt: skip
+        targets[style] = [t for _, t in examples if t.startswith("<remark>")]
+        assert seeds and targets[style]
+    assert all("Next:" in t for t in targets["oracle_plan"])
+    assert not any("Next:" in t for t in targets["mistake_only"])

@@ -390,6 +390,13 @@ class WarmupSection(_Section):
         description="policy 'oracle': chance that a turn's action is a random valid "
         "action instead of the oracle's (an imperfect, diverse starting policy).",
     )
+    reflection: Literal["oracle_plan", "mistake_only"] = Field(
+        "oracle_plan",
+        description="policy 'oracle': what the target reflections say: 'oracle_plan' the "
+        "turn that left the oracle's path, the oracle's move there and its plan from the "
+        "start; 'mistake_only' that turn and the moves played there (nothing that needs "
+        "solving the task to write).",
+    )
 
 
 class LaMerConfig(_Section):

@@ -38,6 +38,10 @@ Example = tuple[list[dict[str, str]], str]
 """One supervised example: chat messages and the target response."""
 
 
+REFLECTION_STYLES = ("oracle_plan", "mistake_only")
+"""What the oracle trials' reflections may say (``warmup.reflection``)."""
+
+
 def has_oracle(env: Any) -> bool:
     """The env exposes an oracle this module knows (``solver_action`` or ``solution``)."""
     unwrapped = env.unwrapped
@@ -94,10 +98,16 @@ def play_oracle_trial(
     action_noise: float,
     *,
     scripted_plan: bool = True,
+    reflection: str = "oracle_plan",
 ) -> tuple[list[Example], list[bool]]:
     """One trial of task ``seed`` played by the noisy oracle; returns its examples and,
     per attempt played, whether it solved the task. ``scripted_plan=False``: no oracle
-    at all (every action random, reflections name a random plan: format only)."""
+    at all (every action random, reflections name a random plan: format only).
+    ``reflection``: what the reflections say (:func:`write_reflection`)."""
+    if reflection not in REFLECTION_STYLES:
+        raise ValueError(
+            f"warmup.reflection must be one of {REFLECTION_STYLES}, got {reflection!r}"
+        )
     observation, _ = env.reset(seed=seed)
     text = EnvText(env.unwrapped.rules, env.unwrapped.action_format)
     plan = _plan(env) if scripted_plan else untagged(env.unwrapped.sample_action(rng))
@@ -129,11 +139,11 @@ def play_oracle_trial(
         if won or attempt + 1 >= settings.num_attempts:
             break
         if settings.reflection:
-            reflection = write_reflection(record, plan)
+            remark = write_reflection(record, plan, reflection)
             examples.append(
-                (prompts.reflect_messages(memory, text), f"{REMARK_OPEN}{reflection}{REMARK_CLOSE}")
+                (prompts.reflect_messages(memory, text), f"{REMARK_OPEN}{remark}{REMARK_CLOSE}")
             )
-            memory.record_reflection(reflection)
+            memory.record_reflection(remark)
     return examples, wins
 
 
@@ -154,18 +164,21 @@ def _ending(info: dict[str, Any], terminated: bool) -> str:
     return "the turns ran out"
 
 
-def write_reflection(attempt: _Attempt, plan: str) -> str:
-    """A short diagnosis of the failed attempt and the plan for the next one."""
+def write_reflection(attempt: _Attempt, plan: str, style: str = "oracle_plan") -> str:
+    """A short diagnosis of the failed attempt and, with ``style="oracle_plan"``, the
+    oracle's move at the mistake and its plan for the next attempt. ``"mistake_only"``
+    names the mistake alone: the turn and the moves played there, which the reflect
+    prompt shows, so a model can write it without solving the task."""
     ended = attempt.ended or "the turns ran out"
     if attempt.off_path is None:
         diagnosis = f"The attempt failed: {ended}."
     else:
         number = attempt.off_path + 1
+        better = "" if style == "mistake_only" else f", better was {attempt.oracle_there}"
         diagnosis = (
-            f"Turn {number} ({attempt.actions[number - 1]}) was a mistake, "
-            f"better was {attempt.oracle_there}; then {ended}."
+            f"Turn {number} ({attempt.actions[number - 1]}) was a mistake{better}; then {ended}."
         )
-    return f"{diagnosis} Next: {plan}."
+    return diagnosis if style == "mistake_only" else f"{diagnosis} Next: {plan}."
 
 
 def _moves(action: str) -> list[str]:

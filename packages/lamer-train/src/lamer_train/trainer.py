@@ -331,6 +331,7 @@ class Trainer:
             held_out=self.held_out,
             policy=warm.policy,
             action_noise=warm.action_noise,
+            reflection=warm.reflection,
         )
         losses = supervised_warmup(
             self.actor.model,

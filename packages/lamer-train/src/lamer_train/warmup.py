@@ -11,7 +11,8 @@ warm-up trains such a model on trials played by a script in the trainer's own pr
   has to come from RL. The tiny from-scratch default runs it for ``warmup.steps``
   steps before its first evaluation.
 - ``oracle``: the env's oracle solver with ``warmup.action_noise``, and reflections that
-  name the attempt's mistake and the oracle's plan. ``lamer-train sft`` runs it alone
+  name the attempt's mistake and the oracle's plan (``warmup.reflection: mistake_only``:
+  the mistake alone). ``lamer-train sft`` runs it alone
   and saves the model as a warm start (:mod:`lamer_train.sft`); the CPU default main
   job starts from the one shipped in ``lamer_train/warm_starts/``.
 
@@ -45,6 +46,7 @@ def warmup_examples(
     held_out: set[int],
     policy: str = "random",
     action_noise: float = 0.0,
+    reflection: str = "oracle_plan",
 ) -> tuple[list[Example], list[int]]:
     """At least ``count`` (messages, target) examples from whole scripted trials, and the
     task seeds they were played on (never one of ``held_out``).
@@ -71,7 +73,14 @@ def warmup_examples(
         if seed in held_out:
             continue
         trial, _ = play_oracle_trial(
-            env, seed, prompts, settings, rng, noise, scripted_plan=policy == "oracle"
+            env,
+            seed,
+            prompts,
+            settings,
+            rng,
+            noise,
+            scripted_plan=policy == "oracle",
+            reflection=reflection,
         )
         examples += trial
         seeds.append(seed)
