@@ -123,3 +123,24 @@ def test_reflect_score_next_attempt_scores_a_reflection_by_the_attempt_it_inform
         rollout_batch(trials), AlgorithmSection(estimator="grpo"), get_estimator("grpo")
     )
     assert reference.inputs.score[[1, 4, 7]].tolist() == [0.0, -0.5, 0.0]
+
+
+def test_reflect_group_own_compares_reflections_only_with_each_other():
+    """``reflect_group: own``: a task's reflect rows are a group of their own, so their
+    advantages are centred on the reflections' mean and the play rows' on theirs."""
+    algorithm = AlgorithmSection(
+        estimator="grpo", estimator_params={"norm_by_std": False},
+        invalid_action_penalty_coef=0.5, reflect_score="next_attempt", reflect_group="own",
+    )  # fmt: skip
+    advantages, _ = rollout_advantages(_trials(), algorithm)
+    scores = np.array([-0.6, 10.9, 10.9, -0.1, -0.1, -0.1])
+    reflect = np.array([False, True, False, False, True, False])
+    expected = scores.copy()
+    expected[reflect] -= scores[reflect].mean()
+    expected[~reflect] -= scores[~reflect].mean()
+    assert advantages.tolist() == pytest.approx(expected.tolist())
+    # shared (the reference): one group of all six rows
+    shared, _ = rollout_advantages(
+        _trials(), algorithm.model_copy(update={"reflect_group": "shared"})
+    )
+    assert shared.tolist() == pytest.approx((scores - scores.mean()).tolist())

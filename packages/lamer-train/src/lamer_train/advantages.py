@@ -7,7 +7,8 @@ One function, :func:`compute_advantages`, in equation order:
    ``traj_gamma`` across attempts);
 2. ``score = episode score - invalid_action_penalty_coef * (row is invalid)``, a reflect
    row's episode score being 0 (the reference) or, with ``algorithm.reflect_score:
-   next_attempt``, that of the attempt it informs;
+   next_attempt``, that of the attempt it informs; with ``algorithm.reflect_group: own``
+   a task's reflect rows form a group of their own;
 3. the token arrays of token-level estimators: the response mask, and one reward per
    row at its last response token (``algorithm.token_reward``: the penalised score, as
    the reference, or the penalised cross-attempt return); the critic's values when one
@@ -137,9 +138,12 @@ def compute_advantages(
     scores = episode_scores - penalty
     mask = response_mask(batch)
     row_rewards = scores if algorithm.token_reward == "score" else returns - penalty
+    group_id = np.asarray(batch.group_id, dtype=np.int64)
+    if algorithm.reflect_group == "own":  # one more group per task: its reflect rows
+        group_id = 2 * group_id + np.asarray(batch.is_reflect, dtype=np.int64)
     inputs = AdvantageInput(
         score=scores,
-        group_id=np.asarray(batch.group_id),
+        group_id=group_id,
         trajectory_id=np.asarray(batch.trajectory_id),
         step_return=returns,
         anchor=np.asarray(batch.anchor),

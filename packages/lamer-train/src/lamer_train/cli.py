@@ -9,7 +9,7 @@
     lamer-train show-config [--config X] [overrides]   # the resolved config, as YAML
     lamer-train list                              # envs, estimators, shipped configs
     lamer-train export runs/<run>/checkpoints/iter_000008 exported/   # HF model folder
-    lamer-train experiment sokoban_small          # LaMer vs baselines over seeds + report
+    lamer-train experiment sokoban_main           # LaMer vs baselines over seeds + report
     lamer-train --nproc-per-node 4 [command] ...  # one node, 4 ranks (torchrun, FSDP2)
     torchrun --nproc-per-node 4 -m lamer_train ...   # the same; see the README for nodes
     lamer-train sft --config sft_sokoban --out my_warm_start/   # a warm start (oracle SFT)

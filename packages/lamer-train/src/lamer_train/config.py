@@ -206,6 +206,13 @@ class AlgorithmSection(_Section):
         "0, so in a group where some trial won every reflection's episode advantage is "
         "negative) or 'next_attempt' (the score of the attempt it informs; 0 if none follows).",
     )
+    reflect_group: Literal["shared", "own"] = Field(
+        "shared",
+        description="Group of a reflect row for group-relative estimators: 'shared' (the "
+        "reference: its task's group, with the play rows) or 'own' (the reflect rows of a "
+        "task form a group of their own, so a reflection is compared with the task's other "
+        "reflections, not with the play rows' scores).",
+    )
     token_reward: Literal["score", "step_return"] = Field(
         "score",
         description="Reward that token-level estimators (gae, reinforce_pp) see at each row's "
