@@ -368,6 +368,10 @@ class EvalSection(_Section):
         return self
 
 
+ReflectionStyle = Literal["oracle_plan", "mistake_only"]
+"""What the oracle trials' target reflections say (``warmup.reflection``)."""
+
+
 class WarmupSection(_Section):
     """Supervised warm-up of a fresh model (see :mod:`lamer_train.warmup`); off for real
     LLMs. ``lamer-train sft`` runs it alone and saves the model (a warm start)."""
@@ -397,7 +401,7 @@ class WarmupSection(_Section):
         description="policy 'oracle': chance that a turn's action is a random valid "
         "action instead of the oracle's (an imperfect, diverse starting policy).",
     )
-    reflection: Literal["oracle_plan", "mistake_only"] = Field(
+    reflection: ReflectionStyle = Field(
         "oracle_plan",
         description="policy 'oracle': what the target reflections say: 'oracle_plan' the "
         "turn that left the oracle's path, the oracle's move there and its plan from the "

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from lamer_envs.protocol import ACTION, ACTION_IS_VALID, WON
 from lamer_memory.trial_memory import TrialMemory
+from lamer_train.config import ReflectionStyle
 from lamer_train.trial_loop import EnvText, PromptBuilder, TrialSettings
 
 ACTION_OPEN, ACTION_CLOSE = "<action>", "</action>"
@@ -38,8 +39,7 @@ Example = tuple[list[dict[str, str]], str]
 """One supervised example: chat messages and the target response."""
 
 
-REFLECTION_STYLES = ("oracle_plan", "mistake_only")
-"""What the oracle trials' reflections may say (``warmup.reflection``)."""
+REFLECTION_STYLES = get_args(ReflectionStyle)
 
 
 def has_oracle(env: Any) -> bool:
@@ -98,7 +98,7 @@ def play_oracle_trial(
     action_noise: float,
     *,
     scripted_plan: bool = True,
-    reflection: str = "oracle_plan",
+    reflection: ReflectionStyle = "oracle_plan",
 ) -> tuple[list[Example], list[bool]]:
     """One trial of task ``seed`` played by the noisy oracle; returns its examples and,
     per attempt played, whether it solved the task. ``scripted_plan=False``: no oracle
@@ -164,7 +164,7 @@ def _ending(info: dict[str, Any], terminated: bool) -> str:
     return "the turns ran out"
 
 
-def write_reflection(attempt: _Attempt, plan: str, style: str = "oracle_plan") -> str:
+def write_reflection(attempt: _Attempt, plan: str, style: ReflectionStyle = "oracle_plan") -> str:
     """A short diagnosis of the failed attempt and, with ``style="oracle_plan"``, the
     oracle's move at the mistake and its plan for the next attempt. ``"mistake_only"``
     names the mistake alone: the turn and the moves played there, which the reflect

@@ -12,9 +12,9 @@ warm-up trains such a model on trials played by a script in the trainer's own pr
   steps before its first evaluation.
 - ``oracle``: the env's oracle solver with ``warmup.action_noise``, and reflections that
   name the attempt's mistake and the oracle's plan (``warmup.reflection: mistake_only``:
-  the mistake alone). ``lamer-train sft`` runs it alone
-  and saves the model as a warm start (:mod:`lamer_train.sft`); the CPU default main
-  job starts from the one shipped in ``lamer_train/warm_starts/``.
+  the mistake alone). ``lamer-train sft`` runs it alone and saves the model as a warm
+  start (:mod:`lamer_train.sft`); the CPU default main job starts from the one shipped
+  in ``lamer_train/warm_starts/``.
 
 Task seeds come from the run seed's ``warmup`` split and skip every held-out seed.
 Off (``steps: 0``) in every paper config.
@@ -29,6 +29,7 @@ from typing import Any, Literal
 import torch
 
 from lamer_core.seeding import make_rng
+from lamer_train.config import ReflectionStyle
 from lamer_train.oracle_trials import Example, has_oracle, play_oracle_trial
 from lamer_train.task_seeds import warmup_task_seed
 from lamer_train.trial_loop import PromptBuilder, TrialSettings
@@ -46,7 +47,7 @@ def warmup_examples(
     held_out: set[int],
     policy: str = "random",
     action_noise: float = 0.0,
-    reflection: str = "oracle_plan",
+    reflection: ReflectionStyle = "oracle_plan",
 ) -> tuple[list[Example], list[int]]:
     """At least ``count`` (messages, target) examples from whole scripted trials, and the
     task seeds they were played on (never one of ``held_out``).
